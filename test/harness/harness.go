@@ -1,0 +1,425 @@
+// Package harness is the one place end-to-end tests start cyrusgo: it
+// builds the binaries once per test process, writes a cyrus.conf and
+// imapd.conf into a temporary directory, starts the real master on
+// loopback and stops it when the test ends. Tests then talk to it with
+// clients of their own choosing.
+package harness
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Commands are the binaries the harness builds, by directory under the
+// repository root. Each lands in Bin() under its base name.
+var Commands = []string{"master", "test/lemming"}
+
+type build struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// built is shared by every test of one test binary, so the binaries are
+// compiled once; it is written only inside once.Do.
+var built build
+
+// Root returns the repository root (the directory holding go.mod).
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// Bin builds every command (once per test process) and returns the
+// directory that holds them.
+func Bin(t testing.TB) string {
+	t.Helper()
+	root := Root(t)
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "cyrusgo-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		args := []string{"build", "-o", dir + "/"}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		for _, c := range Commands {
+			args = append(args, "./"+c)
+		}
+		cmd := exec.Command("go", args...)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		built.dir = dir
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.dir
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Config is what a test wants master to run with. In both files @ROOT@ is
+// replaced by the server's directory and @BIN@ by the binaries' directory.
+type Config struct {
+	CyrusConf  string
+	ImapdConf  string
+	NoWait     bool          // don't wait for master_ready_file
+	ExtraFlags []string      // more master flags
+	Env        []string      // more environment for master
+	Timeout    time.Duration // to become ready; default 20s
+}
+
+// Server is a running master.
+type Server struct {
+	t       testing.TB
+	Root    string
+	Bin     string
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{}
+	exitErr error
+	mu      sync.Mutex
+}
+
+// BaseImapdConf is the imapd.conf every test starts from: everything
+// under the test's directory, and root allowed since tests run as root in CI.
+const BaseImapdConf = `configdirectory: @ROOT@/conf
+defaultpartition: default
+partition-default: @ROOT@/spool
+sievedir: @ROOT@/sieve
+master_ready_file: @ROOT@/run/master.ready
+cyrus_user: root
+servername: localhost
+`
+
+// Start writes the configuration and starts master with -D. It returns
+// once master_ready_file exists (unless cfg.NoWait).
+func Start(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	s := &Server{t: t, Root: t.TempDir(), Bin: Bin(t), done: make(chan struct{})}
+	for _, d := range []string{"conf", "spool", "sieve", "run"} {
+		if err := os.MkdirAll(filepath.Join(s.Root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cfg.ImapdConf == "" {
+		cfg.ImapdConf = BaseImapdConf
+	}
+	s.WriteFile("imapd.conf", cfg.ImapdConf)
+	s.WriteFile("cyrus.conf", cfg.CyrusConf)
+	s.logPath = filepath.Join(s.Root, "master.log")
+	logf, err := os.Create(s.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	args := append([]string{"-D",
+		"-C", s.Path("imapd.conf"),
+		"-M", s.Path("cyrus.conf"),
+		"-p", s.Path("run/master.pid")}, cfg.ExtraFlags...)
+	s.cmd = exec.Command(filepath.Join(s.Bin, "master"), args...)
+	s.cmd.Stdout = logf
+	s.cmd.Stderr = logf
+	s.cmd.Env = append(os.Environ(), cfg.Env...)
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		err := s.cmd.Wait()
+		s.mu.Lock()
+		s.exitErr = err
+		s.mu.Unlock()
+		close(s.done)
+	}()
+	t.Cleanup(s.cleanup)
+	if !cfg.NoWait {
+		timeout := cfg.Timeout
+		if timeout == 0 {
+			timeout = 20 * time.Second
+		}
+		s.WaitFor(timeout, "master_ready_file", func() bool {
+			_, err := os.Stat(s.Path("run/master.ready"))
+			return err == nil
+		})
+	}
+	return s
+}
+
+// Path returns a path under the server's directory.
+func (s *Server) Path(rel string) string { return filepath.Join(s.Root, rel) }
+
+// WriteFile writes a file under the server's directory, expanding @ROOT@
+// and @BIN@.
+func (s *Server) WriteFile(rel, content string) {
+	s.t.Helper()
+	content = strings.ReplaceAll(content, "@ROOT@", s.Root)
+	content = strings.ReplaceAll(content, "@BIN@", s.Bin)
+	if err := os.WriteFile(s.Path(rel), []byte(content), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// Pid is master's process id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
+// Signal sends sig to master.
+func (s *Server) Signal(sig syscall.Signal) {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("signal master: %v", err)
+	}
+}
+
+// Log returns everything master and its children wrote so far.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(s.logPath)
+	return string(b)
+}
+
+// WaitLog waits until the log contains substr n times in all.
+func (s *Server) WaitLog(timeout time.Duration, substr string, n int) {
+	s.t.Helper()
+	s.WaitFor(timeout, fmt.Sprintf("%d× %q in the log", n, substr), func() bool {
+		return strings.Count(s.Log(), substr) >= n
+	})
+}
+
+// WaitFor polls cond until it holds or timeout passes.
+func (s *Server) WaitFor(timeout time.Duration, what string, cond func() bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("timed out after %v waiting for %s; log:\n%s", timeout, what, s.Log())
+		}
+		select {
+		case <-s.done:
+			if !cond() {
+				s.t.Fatalf("master exited (%v) while waiting for %s; log:\n%s", s.ExitErr(), what, s.Log())
+			}
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Exited reports whether master has exited.
+func (s *Server) Exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// ExitErr is master's exit error once it has exited.
+func (s *Server) ExitErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exitErr
+}
+
+// Stop sends SIGTERM and waits for master to exit; it returns the exit
+// error (nil for status 0).
+func (s *Server) Stop(timeout time.Duration) error {
+	s.t.Helper()
+	if s.Exited() {
+		return s.ExitErr()
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+		return s.ExitErr()
+	case <-time.After(timeout):
+		s.cmd.Process.Kill()
+		<-s.done
+		s.t.Fatalf("master did not stop within %v; log:\n%s", timeout, s.Log())
+		return nil
+	}
+}
+
+func (s *Server) cleanup() {
+	if !s.Exited() {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(15 * time.Second):
+			s.cmd.Process.Kill()
+			<-s.done
+		}
+	}
+	// No child may outlive master.
+	for _, p := range Descendants(s.Pid()) {
+		syscall.Kill(p.Pid, syscall.SIGKILL)
+	}
+	if s.t.Failed() {
+		s.t.Logf("master log:\n%s", s.Log())
+	}
+}
+
+// Proc is a process seen in /proc.
+type Proc struct {
+	Pid     int
+	PPid    int
+	Service string // CYRUS_SERVICE from its environment
+	Cmdline []string
+	UID     int
+}
+
+// Children lists master's direct children.
+func (s *Server) Children() []Proc {
+	var out []Proc
+	for _, p := range allProcs() {
+		if p.PPid == s.Pid() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ServiceChildren lists master's children whose CYRUS_SERVICE is name.
+func (s *Server) ServiceChildren(name string) []Proc {
+	var out []Proc
+	for _, p := range s.Children() {
+		if p.Service == name {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Descendants lists every live process below pid, for leak checks. It also
+// finds orphans of pid that were re-parented, by their environment marker.
+func Descendants(pid int) []Proc {
+	procs := allProcs()
+	kids := map[int][]Proc{}
+	for _, p := range procs {
+		kids[p.PPid] = append(kids[p.PPid], p)
+	}
+	var out []Proc
+	var walk func(int)
+	walk = func(p int) {
+		for _, k := range kids[p] {
+			out = append(out, k)
+			walk(k.Pid)
+		}
+	}
+	walk(pid)
+	return out
+}
+
+func allProcs() []Proc {
+	ents, _ := os.ReadDir("/proc")
+	var out []Proc
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		p, ok := readProc(pid)
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func readProc(pid int) (Proc, bool) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return Proc{}, false
+	}
+	// The command name is in parentheses and may contain spaces.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return Proc{}, false
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 2 || f[0] == "Z" {
+		return Proc{}, false
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	p := Proc{Pid: pid, PPid: ppid}
+	if env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid)); err == nil {
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			if v, ok := bytes.CutPrefix(kv, []byte("CYRUS_SERVICE=")); ok {
+				p.Service = string(v)
+			}
+		}
+	}
+	if cl, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil {
+		for _, a := range bytes.Split(bytes.TrimRight(cl, "\x00"), []byte{0}) {
+			p.Cmdline = append(p.Cmdline, string(a))
+		}
+	}
+	if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for _, l := range strings.Split(string(st), "\n") {
+			if rest, ok := strings.CutPrefix(l, "Uid:"); ok {
+				if f := strings.Fields(rest); len(f) > 0 {
+					p.UID, _ = strconv.Atoi(f[0])
+				}
+			}
+		}
+	}
+	return p, true
+}
+
+// Dial connects to a loopback TCP port, retrying briefly.
+func Dial(t testing.TB, network, addr string) net.Conn {
+	t.Helper()
+	var err error
+	for i := 0; i < 50; i++ {
+		var c net.Conn
+		c, err = net.DialTimeout(network, addr, 2*time.Second)
+		if err == nil {
+			c.SetDeadline(time.Now().Add(30 * time.Second))
+			return c
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("dial %s %s: %v", network, addr, err)
+	return nil
+}
+
+// Addr formats a loopback address for port.
+func Addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
