@@ -112,6 +112,7 @@ func run(args []string) int {
 		MasterConfPath: f.masterConf,
 		Backlog:        f.backlog,
 		Logger:         logger,
+		Config:         cfg,
 		ExecDir:        filepath.Dir(exe),
 	})
 	if err != nil {

@@ -39,6 +39,11 @@ type Options struct {
 	MasterConfPath string // cyrus.conf (-M)
 	Backlog        int    // listen queue (-l)
 	Logger         *slog.Logger
+	// Config is imapd.conf as already loaded by the caller; nil loads it.
+	Config *config.Config
+	// AfterDrop runs once privileges are dropped, before START: master
+	// opens its databases there, so their files belong to cyrus_user.
+	AfterDrop func(cfg *config.Config) error
 	// ExecDir is where bare cmd= names are looked up first; normally the
 	// directory of the master binary.
 	ExecDir string
@@ -80,7 +85,14 @@ func New(o Options) (*Master, error) {
 		wakeR:    -1,
 		wakeW:    -1,
 	}
-	cfg, mc, err := m.loadConfig()
+	cfg := o.Config
+	var err error
+	if cfg == nil {
+		if cfg, err = config.Load(o.ConfigPath, "master", m.log); err != nil {
+			return nil, err
+		}
+	}
+	mc, err := masterconf.Load(o.MasterConfPath, m.log)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +201,12 @@ func (m *Master) Run() error {
 	if err := m.dropPrivileges(); err != nil {
 		m.closeAll()
 		return err
+	}
+	if m.opts.AfterDrop != nil {
+		if err := m.opts.AfterDrop(m.cfg); err != nil {
+			m.closeAll()
+			return err
+		}
 	}
 	if err := m.runStart(); err != nil {
 		m.closeAll()

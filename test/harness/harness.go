@@ -106,6 +106,13 @@ type Config struct {
 	ExtraFlags []string      // more master flags
 	Env        []string      // more environment for master
 	Timeout    time.Duration // to become ready; default 20s
+	// MasterPath runs another master binary (Cyrus's) instead of ours.
+	MasterPath string
+	// Setup runs after the directories exist and before master starts.
+	Setup func(root string)
+	// Owner, when set, owns the server directory (chown -R), for a
+	// master that drops to that user.
+	Owner string
 }
 
 // Server is a running master.
@@ -146,17 +153,34 @@ func Start(t testing.TB, cfg Config) *Server {
 	}
 	s.WriteFile("imapd.conf", cfg.ImapdConf)
 	s.WriteFile("cyrus.conf", cfg.CyrusConf)
+	if cfg.Setup != nil {
+		cfg.Setup(s.Root)
+	}
+	if cfg.Owner != "" {
+		chownTree(t, s.Root, cfg.Owner)
+		// The user must reach the directory and the binaries.
+		os.Chmod(filepath.Dir(s.Root), 0o755)
+		os.Chmod(s.Root, 0o755)
+		os.Chmod(s.Bin, 0o755)
+	}
 	s.logPath = filepath.Join(s.Root, "master.log")
 	logf, err := os.Create(s.logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	args := append([]string{"-D",
+	args := []string{"-D",
 		"-C", s.Path("imapd.conf"),
 		"-M", s.Path("cyrus.conf"),
-		"-p", s.Path("run/master.pid")}, cfg.ExtraFlags...)
-	s.cmd = exec.Command(filepath.Join(s.Bin, "master"), args...)
+		"-p", s.Path("run/master.pid")}
+	for _, f := range cfg.ExtraFlags {
+		args = append(args, strings.ReplaceAll(f, "@ROOT@", s.Root))
+	}
+	master := filepath.Join(s.Bin, "master")
+	if cfg.MasterPath != "" {
+		master = cfg.MasterPath
+	}
+	s.cmd = exec.Command(master, args...)
 	s.cmd.Stdout = logf
 	s.cmd.Stderr = logf
 	s.cmd.Env = append(os.Environ(), cfg.Env...)
@@ -182,6 +206,14 @@ func Start(t testing.TB, cfg Config) *Server {
 		})
 	}
 	return s
+}
+
+func chownTree(t testing.TB, root, owner string) {
+	t.Helper()
+	out, err := exec.Command("chown", "-R", owner, root).CombinedOutput()
+	if err != nil {
+		t.Fatalf("chown %s %s: %v %s", owner, root, err, out)
+	}
 }
 
 // Path returns a path under the server's directory.
