@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,11 +13,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"github.com/cyrusgo/cyrusgo/libcyrus/config"
+	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
 	"github.com/cyrusgo/cyrusgo/libcyrus/logging"
 	"github.com/cyrusgo/cyrusgo/libcyrus/masterconf"
 	"github.com/cyrusgo/cyrusgo/libcyrus/supervisor"
@@ -106,6 +109,8 @@ func run(args []string) int {
 	}
 	defer unlock()
 
+	dbs := &databases{logger: logger}
+	defer dbs.close()
 	exe, _ := os.Executable()
 	m, err := supervisor.New(supervisor.Options{
 		ConfigPath:     f.config,
@@ -113,6 +118,7 @@ func run(args []string) int {
 		Backlog:        f.backlog,
 		Logger:         logger,
 		Config:         cfg,
+		AfterDrop:      dbs.open,
 		ExecDir:        filepath.Dir(exe),
 	})
 	if err != nil {
@@ -124,6 +130,48 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// databases are the cyrusdb files master owns and serves to its children
+// (DESIGN.md 4). They are opened after master has dropped to cyrus_user,
+// so the files and the socket belong to the user the services run as.
+type databases struct {
+	logger *slog.Logger
+	store  *cyrusdb.Store
+	server *cyrusdb.Server
+}
+
+func (d *databases) open(cfg *config.Config) error {
+	dir := cfg.String(config.ConfigDirectory)
+	var err error
+	// A tool that opened the files while master was down may still hold
+	// them for a moment.
+	for i := 0; i < 50; i++ {
+		d.store, err = cyrusdb.OpenStore(dir, cyrusdb.WithLogger(d.logger))
+		if !errors.Is(err, cyrusdb.ErrLocked) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("open databases in %s: %w", dir, err)
+	}
+	d.server, err = cyrusdb.Serve(context.Background(), d.store, cyrusdb.SocketPath(dir), d.logger)
+	if err != nil {
+		d.store.Close()
+		d.store = nil
+		return fmt.Errorf("serve databases: %w", err)
+	}
+	return nil
+}
+
+func (d *databases) close() {
+	if d.server != nil {
+		d.server.Close()
+	}
+	if d.store != nil {
+		d.store.Close()
+	}
 }
 
 func redirectOutput(path string) error {

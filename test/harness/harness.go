@@ -20,9 +20,21 @@ import (
 	"time"
 )
 
-// Commands are the binaries the harness builds, by directory under the
-// repository root. Each lands in Bin() under its base name.
-var Commands = []string{"master", "test/lemming"}
+// commands lists the main packages to build: every command of the
+// repository (the test service included), not the generators.
+func commands(root string) ([]string, error) {
+	out, err := exec.Command("go", "-C", root, "list", "-f", "{{if eq .Name \"main\"}}{{.ImportPath}}{{end}}", "./...").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list: %w", err)
+	}
+	var cmds []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if l != "" && !strings.Contains(l, "/internal/") {
+			cmds = append(cmds, l)
+		}
+	}
+	return cmds, nil
+}
 
 type build struct {
 	once sync.Once
@@ -64,13 +76,16 @@ func Bin(t testing.TB) string {
 			built.err = err
 			return
 		}
+		cmds, err := commands(root)
+		if err != nil {
+			built.err = err
+			return
+		}
 		args := []string{"build", "-o", dir + "/"}
 		if raceEnabled {
 			args = append(args, "-race")
 		}
-		for _, c := range Commands {
-			args = append(args, "./"+c)
-		}
+		args = append(args, cmds...)
 		cmd := exec.Command("go", args...)
 		cmd.Dir = root
 		out, err := cmd.CombinedOutput()

@@ -554,3 +554,23 @@ func TestServiceRefusesRoot(t *testing.T) {
 	}
 	srv.WaitLog(wait, "must not run as root", 1)
 }
+
+// Master serves the databases to START, EVENTS and services over its
+// socket; ctl_cyrusdb -r and -c run through it.
+func TestDatabasesServed(t *testing.T) {
+	t.Parallel()
+	srv := harness.Start(t, harness.Config{CyrusConf: `START {
+  recover cmd="ctl_cyrusdb -C @ROOT@/imapd.conf -r"
+}
+SERVICES {
+}
+EVENTS {
+  checkpoint cmd="ctl_cyrusdb -C @ROOT@/imapd.conf -c" period=30
+}
+`})
+	srv.WaitLog(wait, "done recovering cyrus databases", 1)
+	srv.WaitLog(wait, "done checkpointing cyrus databases", 1)
+	if _, err := os.Stat(srv.Path("conf/socket/cyrusdb")); err != nil {
+		t.Fatalf("database socket: %v", err)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package cyrusdb
+
+const raceEnabled = false
