@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -179,6 +180,12 @@ func (r *runner) run(ctx context.Context) int {
 					continue
 				}
 				if ne, ok := res.err.(net.Error); ok && ne.Timeout() {
+					continue
+				}
+				if errors.Is(res.err, syscall.EINVAL) {
+					// master shut the listening socket down (reload or
+					// shutdown): stop accepting, quietly.
+					drain("listener shut down by master")
 					continue
 				}
 				r.logger.Error(fmt.Sprintf("accept failed: %v", res.err))

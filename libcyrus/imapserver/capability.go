@@ -1,0 +1,41 @@
+package imapserver
+
+import (
+	"strconv"
+	"strings"
+)
+
+// capabilities returns the CAPABILITY list for the session's state, in
+// Cyrus 3.6's order, with only what this server implements.
+func (ss *session) capabilities() string {
+	a := ss.srv.opts.Auth
+	caps := []string{"IMAP4rev1"}
+	if ss.srv.limits.LiteralMinus {
+		caps = append(caps, "LITERAL-")
+	} else {
+		caps = append(caps, "LITERAL+")
+	}
+	caps = append(caps, "ID", "ENABLE")
+	if ss.state != stateNotAuth {
+		caps = append(caps, "ACL", "CHILDREN", "CREATE-SPECIAL-USE", "LIST-EXTENDED",
+			"MOVE", "MULTIAPPEND", "NAMESPACE", "QUOTA", "RIGHTS=kxten", "SPECIAL-USE",
+			"UIDPLUS", "UNSELECT", "XLIST", "IDLE")
+		if n := ss.srv.maxMsgSize; n > 0 {
+			caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(n, 10))
+		} else {
+			caps = append(caps, "APPENDLIMIT=4294967295")
+		}
+		return strings.Join(caps, " ")
+	}
+	for _, m := range a.Mechanisms(ss.secure) {
+		caps = append(caps, "AUTH="+m)
+	}
+	caps = append(caps, "SASL-IR")
+	if ss.srv.opts.TLS != nil && !ss.tlsActive {
+		caps = append(caps, "STARTTLS")
+	}
+	if !a.PlaintextAllowed(ss.secure) {
+		caps = append(caps, "LOGINDISABLED")
+	}
+	return strings.Join(caps, " ")
+}

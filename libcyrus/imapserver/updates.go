@@ -1,0 +1,51 @@
+package imapserver
+
+import (
+	"strings"
+
+	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
+)
+
+// sendUpdates tells the client what changed in the selected mailbox
+// (RFC 3501 7: untagged EXPUNGE, EXISTS, RECENT and FETCH FLAGS). Callers
+// pass allowExpunge false during FETCH, STORE and SEARCH (7.4.1).
+func (ss *session) sendUpdates(allowExpunge bool) error {
+	if ss.mbox == nil {
+		return nil
+	}
+	u, err := ss.mbox.Sync(allowExpunge)
+	if err != nil {
+		return err
+	}
+	ss.writeUpdate(&u)
+	return nil
+}
+
+func (ss *session) writeUpdate(u *mailbox.Update) {
+	for _, seq := range u.Expunged {
+		ss.w.Untagged()
+		ss.w.Number(seq)
+		ss.w.Raw(" EXPUNGE\r\n")
+	}
+	if u.Grew {
+		ss.w.Untagged()
+		ss.w.Number(u.Exists)
+		ss.w.Raw(" EXISTS\r\n")
+		ss.w.Untagged()
+		ss.w.Number(u.Recent)
+		ss.w.Raw(" RECENT\r\n")
+	}
+	for _, seq := range u.Changed {
+		r, err := ss.mbox.Record(seq)
+		if err != nil {
+			continue
+		}
+		ss.w.Untagged()
+		ss.w.Number(seq)
+		ss.w.Raw(" FETCH (FLAGS (")
+		ss.w.Raw(strings.Join(ss.mbox.Flags(&r), " "))
+		ss.w.Raw(") UID ")
+		ss.w.Number(r.UID)
+		ss.w.Raw(")\r\n")
+	}
+}

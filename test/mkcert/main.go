@@ -1,0 +1,21 @@
+// Command mkcert writes a self-signed certificate for localhost and
+// 127.0.0.1, for tests: mkcert CERT KEY.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/cyrusgo/cyrusgo/libcyrus/tlsconf"
+)
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: mkcert cert.pem key.pem")
+		os.Exit(64)
+	}
+	if err := tlsconf.SelfSigned(os.Args[1], os.Args[2], []string{"localhost", "127.0.0.1"}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
