@@ -1,4 +1,3 @@
 package imapserver
 
 func cmdAppend(ss *session, tag string) result { ss.r.SkipLine(); return no("", "Not implemented yet") }
-

@@ -6,9 +6,15 @@ func cmdDelete(ss *session, tag string) result { ss.r.SkipLine(); return no("", 
 
 func cmdRename(ss *session, tag string) result { ss.r.SkipLine(); return no("", "Not implemented yet") }
 
-func cmdSubscribe(ss *session, tag string) result { ss.r.SkipLine(); return no("", "Not implemented yet") }
+func cmdSubscribe(ss *session, tag string) result {
+	ss.r.SkipLine()
+	return no("", "Not implemented yet")
+}
 
-func cmdUnsubscribe(ss *session, tag string) result { ss.r.SkipLine(); return no("", "Not implemented yet") }
+func cmdUnsubscribe(ss *session, tag string) result {
+	ss.r.SkipLine()
+	return no("", "Not implemented yet")
+}
 
 func cmdList(ss *session, tag string) result { ss.r.SkipLine(); return no("", "Not implemented yet") }
 
@@ -18,5 +24,7 @@ func cmdLsub(ss *session, tag string) result { ss.r.SkipLine(); return no("", "N
 
 func cmdStatus(ss *session, tag string) result { ss.r.SkipLine(); return no("", "Not implemented yet") }
 
-func cmdNamespace(ss *session, tag string) result { ss.r.SkipLine(); return no("", "Not implemented yet") }
-
+func cmdNamespace(ss *session, tag string) result {
+	ss.r.SkipLine()
+	return no("", "Not implemented yet")
+}

@@ -209,11 +209,11 @@ type result struct {
 // already sent (STARTTLS answers before the handshake).
 const answered = "-"
 
-func ok(text string) result        { return result{status: "OK", text: text} }
+func ok(text string) result           { return result{status: "OK", text: text} }
 func okCode(code, text string) result { return result{status: "OK", code: code, text: text} }
-func no(code, text string) result  { return result{status: "NO", code: code, text: text} }
-func bad(text string) result       { return result{status: "BAD", text: text} }
-func wireErr(err error) result     { return result{err: err} }
+func no(code, text string) result     { return result{status: "NO", code: code, text: text} }
+func bad(text string) result          { return result{status: "BAD", text: text} }
+func wireErr(err error) result        { return result{err: err} }
 
 // command is a dispatch table entry.
 type command struct {

@@ -3,8 +3,8 @@ package lock
 import (
 	"errors"
 	"os"
-	"strconv"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
