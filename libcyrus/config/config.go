@@ -139,7 +139,7 @@ func parse(r io.Reader, name, service string, logger *slog.Logger, open opener) 
 }
 
 func build(lines []rawLine, name, service string, logger *slog.Logger) (*Config, error) {
-	f, err := compile(lines, name, logger)
+	f, err := compile(lines, name, service, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -120,7 +121,7 @@ func (t *target) parse(l *rawLine) (warnings []string, err error) {
 // what an admin should know about: unknown options (once each), duplicate
 // lines, deprecated names and spellings, and, in one line, the options
 // given that cyrusgo does not act on.
-func compile(raws []rawLine, path string, logger *slog.Logger) (*file, error) {
+func compile(raws []rawLine, path, service string, logger *slog.Logger) (*file, error) {
 	f := &file{path: path, raw: make(map[string]string, len(raws))}
 	unknown := make(map[string]bool)
 	ignored := make(map[string]bool)
@@ -191,7 +192,13 @@ func compile(raws []rawLine, path string, logger *slog.Logger) (*file, error) {
 		}
 	}
 	if len(ignored) > 0 {
-		logger.Info("imapd.conf options that cyrusgo does not act on are ignored",
+		// Said once, by master at start; every service and tool reading
+		// the same file would only repeat it.
+		level := slog.LevelDebug
+		if service == "master" || service == "" {
+			level = slog.LevelInfo
+		}
+		logger.Log(context.Background(), level, "imapd.conf options that cyrusgo does not act on are ignored",
 			"file", path, "options", strings.Join(sortedKeys(ignored), " "))
 	}
 	return f, nil

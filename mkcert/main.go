@@ -1,5 +1,6 @@
-// Command mkcert writes a self-signed certificate for localhost and
-// 127.0.0.1, for tests: mkcert CERT KEY.
+// Command mkcert writes a self-signed certificate and key for localhost
+// and 127.0.0.1 (mkcert CERT KEY), unless they exist: for the demo and
+// for tests, or a first start before a real certificate is installed.
 package main
 
 import (
