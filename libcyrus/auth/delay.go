@@ -7,10 +7,12 @@ import (
 
 // Delay spaces out failed authentications on one connection: nothing
 // after the first failure, so a mistyped password costs nothing, then
-// Base, twice Base, and so on up to Max for each failure after. It keeps a
-// guesser on one connection to a handful of tries a minute. (Cyrus sleeps
-// failedloginpause, 3s by default, after every failure; the growing delay
-// is kinder to users and no kinder to guessers.)
+// Base, twice Base, and so on up to Max for each failure after; with the
+// defaults, a guesser on one connection gets about fifteen tries a minute.
+// Cyrus instead sleeps failedloginpause (3s) after every failure, the
+// first included. Neither survives a reconnect: a guesser that opens a new
+// connection for each try is held back by connection setup and the
+// service's process limits, not by this.
 //
 // The zero value uses DefaultDelayBase and DefaultDelayMax. A Delay
 // belongs to one connection and is not safe for concurrent use.

@@ -253,7 +253,7 @@ func (s *scramSession) proofError(serverErr string, err error) *Error {
 	switch {
 	case s.lookupErr != nil:
 		return newError(ErrTemporary, s.user, "auxprop", s.lookupErr)
-	case !s.known && (serverErr == scram.ErrInvalidProof || serverErr == scram.ErrOtherError && err != nil):
+	case !s.known && (serverErr == scram.ErrInvalidProof || (serverErr == scram.ErrOtherError && err != nil)):
 		return newError(ErrNoUser, s.user, "no SCRAM verifiers for user", nil)
 	case serverErr == scram.ErrInvalidProof:
 		return newError(ErrBadPassword, s.user, "SCRAM authentication failed", nil)

@@ -413,6 +413,7 @@ func TestDecode(t *testing.T) {
 		{"*", false, "", ErrCanceled},
 		{"", false, "", nil},
 		{"=", true, "", nil},
+		{"=", false, "", nil},
 		{"", true, "", ErrMalformed},
 		{"AGFsaWNlAHB3", false, "\x00alice\x00pw", nil},
 		{"AGFsaWNlAHB3\r\n", false, "\x00alice\x00pw", nil},

@@ -19,11 +19,17 @@ const MaxResponse = 16 << 10
 
 // DecodeResponse decodes a client's line in answer to a challenge: "*"
 // cancels (ErrCanceled), an empty line is an empty response, anything else
-// must be base64. Errors are *Error of kind ErrCanceled or ErrMalformed.
+// must be base64. "=" is also an empty response: it is how an initial
+// response says so (RFC 4959), is never valid base64, and so cannot mean
+// anything else here. Errors are *Error of kind ErrCanceled or
+// ErrMalformed.
 func DecodeResponse(line string) ([]byte, error) {
 	line = strings.TrimRight(line, "\r\n")
-	if line == "*" {
+	switch line {
+	case "*":
 		return nil, newError(ErrCanceled, "", "client canceled authentication", nil)
+	case "=":
+		return []byte{}, nil
 	}
 	return decode64(line)
 }

@@ -8,7 +8,7 @@ const (
 	AddressbookPrefix StringKey = "addressbookprefix"
 	// AFSPTSMyCell is "afspts_mycell": Cell to use for AFS PTS lookups. (not acted on by cyrusgo)
 	AFSPTSMyCell StringKey = "afspts_mycell"
-	// AltPrefix is "altprefix": Alternative INBOX spellings that can't be accessed in altnamespace otherwise go under here. (default "Alt Folders"; not acted on by cyrusgo)
+	// AltPrefix is "altprefix": Alternative INBOX spellings that can't be accessed in altnamespace otherwise go under here. (default "Alt Folders")
 	AltPrefix StringKey = "altprefix"
 	// AnnotationCallout is "annotation_callout": The pathname of a callout to be used to automatically add annotations or flags to a message when it is appended to a mailbox. (not acted on by cyrusgo)
 	AnnotationCallout StringKey = "annotation_callout"
@@ -74,7 +74,7 @@ const (
 	DebugCommand StringKey = "debug_command"
 	// DebugWriteFailGUID is "debug_writefail_guid": If set, any arriving message with this guid will fail as if the underlying disk write had failed, pretending to be a disk full condition. (not acted on by cyrusgo)
 	DebugWriteFailGUID StringKey = "debug_writefail_guid"
-	// DefaultACL is "defaultacl": The Access Control List (ACL) placed on a newly-created (non-user) mailbox that does not have a parent mailbox. (default "anyone lrs"; not acted on by cyrusgo)
+	// DefaultACL is "defaultacl": The Access Control List (ACL) placed on a newly-created (non-user) mailbox that does not have a parent mailbox. (default "anyone lrs")
 	DefaultACL StringKey = "defaultacl"
 	// DefaultDomain is "defaultdomain": The default domain for virtual domain support. (default "internal")
 	DefaultDomain StringKey = "defaultdomain"
@@ -178,7 +178,7 @@ const (
 	LDAPUserAttribute StringKey = "ldap_user_attribute"
 	// LMTPCatchAllMailbox is "lmtp_catchall_mailbox": Local user whose INBOX receives mail for nonexistent mailboxes.
 	LMTPCatchAllMailbox StringKey = "lmtp_catchall_mailbox"
-	// LMTPSocket is "lmtpsocket": Unix domain socket that lmtpd listens on, used by deliver(8). (default "{configdirectory}/socket/lmtp"; not acted on by cyrusgo)
+	// LMTPSocket is "lmtpsocket": Unix domain socket that lmtpd listens on, used by deliver(8). (default "{configdirectory}/socket/lmtp")
 	LMTPSocket StringKey = "lmtpsocket"
 	// LockDebugTime is "lock_debugtime": A floating point number of seconds. (not acted on by cyrusgo)
 	LockDebugTime StringKey = "lock_debugtime"
@@ -374,7 +374,7 @@ const (
 
 // Bool options.
 const (
-	// ACLAdminImpliesWrite is "acl_admin_implies_write": If enabled, any user with the admin ACL on a mailbox implicitly gets the ability to write to that mailbox as well. (default "no"; not acted on by cyrusgo)
+	// ACLAdminImpliesWrite is "acl_admin_implies_write": If enabled, any user with the admin ACL on a mailbox implicitly gets the ability to write to that mailbox as well. (default "no")
 	ACLAdminImpliesWrite BoolKey = "acl_admin_implies_write"
 	// AllowAllSubscribe is "allowallsubscribe": Allow subscription to nonexistent mailboxes. (default "no"; not acted on by cyrusgo)
 	AllowAllSubscribe BoolKey = "allowallsubscribe"
@@ -454,9 +454,9 @@ const (
 	Debug BoolKey = "debug"
 	// DeleteUnsubscribe is "delete_unsubscribe": Whether to also unsubscribe from mailboxes when they are deleted. (default "no"; not acted on by cyrusgo)
 	DeleteUnsubscribe BoolKey = "delete_unsubscribe"
-	// DisableSharedNamespace is "disable_shared_namespace": Preclude list command on shared namespace. (default "no"; not acted on by cyrusgo)
+	// DisableSharedNamespace is "disable_shared_namespace": Preclude list command on shared namespace. (default "no")
 	DisableSharedNamespace BoolKey = "disable_shared_namespace"
-	// DisableUserNamespace is "disable_user_namespace": Preclude list command on user namespace. (default "no"; not acted on by cyrusgo)
+	// DisableUserNamespace is "disable_user_namespace": Preclude list command on user namespace. (default "no")
 	DisableUserNamespace BoolKey = "disable_user_namespace"
 	// DisconnectOnVanishedMailbox is "disconnect_on_vanished_mailbox": If enabled, IMAP/POP3/NNTP clients will be disconnected by the server if the currently selected mailbox is (re)moved by another session. (default "no"; not acted on by cyrusgo)
 	DisconnectOnVanishedMailbox BoolKey = "disconnect_on_vanished_mailbox"
@@ -624,7 +624,7 @@ const (
 	UnixGroupEnable BoolKey = "unix_group_enable"
 	// UnixHierarchySep is "unixhierarchysep": Use the UNIX separator character '/' for delimiting levels of mailbox hierarchy. (default "yes")
 	UnixHierarchySep BoolKey = "unixhierarchysep"
-	// UsernameToLower is "username_tolower": Convert usernames to all lowercase before login/authentication. (default "yes"; not acted on by cyrusgo)
+	// UsernameToLower is "username_tolower": Convert usernames to all lowercase before login/authentication. (default "yes")
 	UsernameToLower BoolKey = "username_tolower"
 	// XBackupEnabled is "xbackup_enabled": Enable support for the XBACKUP command in imapd. (default "no"; not acted on by cyrusgo)
 	XBackupEnabled BoolKey = "xbackup_enabled"
@@ -936,7 +936,7 @@ const (
 	SyncCacheDB EnumKey = "sync_cache_db"
 	// SyslogFacility is "syslog_facility": Syslog facility; empty uses the built-in default.
 	SyslogFacility EnumKey = "syslog_facility"
-	// TLSClientCerts is "tls_client_certs": Disable ("off"), allow ("optional", default) or require ("require") the use of SSL certificates by clients to authenticate themselves. (default "optional"; not acted on by cyrusgo)
+	// TLSClientCerts is "tls_client_certs": Disable ("off"), allow ("optional", default) or require ("require") the use of SSL certificates by clients to authenticate themselves. (default "optional")
 	TLSClientCerts EnumKey = "tls_client_certs"
 	// TLSSessionsDB is "tls_sessions_db": The cyrusdb backend to use for the TLS cache. (default "twoskip"; not acted on by cyrusgo)
 	TLSSessionsDB EnumKey = "tls_sessions_db"
