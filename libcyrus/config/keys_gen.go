@@ -178,7 +178,7 @@ const (
 	LDAPUserAttribute StringKey = "ldap_user_attribute"
 	// LMTPCatchAllMailbox is "lmtp_catchall_mailbox": Local user whose INBOX receives mail for nonexistent mailboxes.
 	LMTPCatchAllMailbox StringKey = "lmtp_catchall_mailbox"
-	// LMTPSocket is "lmtpsocket": Unix domain socket that lmtpd listens on, used by deliver(8). (default "{configdirectory}/socket/lmtp")
+	// LMTPSocket is "lmtpsocket": Unix domain socket that lmtpd listens on, used by deliver(8). (default "{configdirectory}/socket/lmtp"; not acted on by cyrusgo)
 	LMTPSocket StringKey = "lmtpsocket"
 	// LockDebugTime is "lock_debugtime": A floating point number of seconds. (not acted on by cyrusgo)
 	LockDebugTime StringKey = "lock_debugtime"

@@ -127,7 +127,7 @@ func (m *Mailbox) appendItems(items []AppendItem, checkQuota bool) ([]uint32, er
 	if err := m.fs.reloadHeader(); err != nil {
 		return nil, err
 	}
-	h, err := m.fs.idx.readHeader()
+	h, err := m.headerForWrite()
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +194,9 @@ func (m *Mailbox) appendItems(items []AppendItem, checkQuota bool) ([]uint32, er
 		uids = append(uids, uid)
 	}
 	h.CacheSize = cacheEnd
+	// Usage reaches the quota database only after the commit; until it
+	// does, the header says so.
+	h.Dirty |= dirtyQuota
 	// Durability order (DESIGN.md 3): message files and their directory
 	// are synced by Link; then the cache and the records; then the header,
 	// which commits.
@@ -209,7 +212,7 @@ func (m *Mailbox) appendItems(items []AppendItem, checkQuota bool) ([]uint32, er
 		undo()
 		return nil, &Error{Code: CodeTemporary, Msg: "Cannot store message", Err: err}
 	}
-	m.recordUsage(&h)
+	m.settleUsage(&h)
 	return uids, nil
 }
 

@@ -38,7 +38,7 @@ func (m *Mailbox) expungeWhere(pick func(r *Record) bool) ([]uint32, error) {
 		return nil, err
 	}
 	defer l.Unlock()
-	h, err := m.fs.idx.readHeader()
+	h, err := m.headerForWrite()
 	if err != nil {
 		return nil, err
 	}
@@ -64,10 +64,15 @@ func (m *Mailbox) expungeWhere(pick func(r *Record) bool) ([]uint32, error) {
 	if len(changed) == 0 {
 		return nil, nil
 	}
+	if err := m.markDirty(&h); err != nil {
+		return nil, err
+	}
+	now := m.s.now()
 	for _, c := range changed {
 		h.HighestModseq++
 		c.r.Flags |= FlagExpunged
 		c.r.Modseq = h.HighestModseq
+		c.r.ExpungedAt = now
 		if err := m.fs.idx.writeRecord(c.slot, &c.r); err != nil {
 			return nil, err
 		}
@@ -75,13 +80,11 @@ func (m *Mailbox) expungeWhere(pick func(r *Record) bool) ([]uint32, error) {
 		h.QuotaUsed -= c.r.Size
 		done = append(done, c.r.UID)
 	}
-	if err := m.fs.idx.writeHeader(&h); err != nil {
+	h.Dirty = h.Dirty&^dirtyRecords | dirtyQuota
+	if err := m.commitHeader(&h); err != nil {
 		return nil, err
 	}
-	if err := m.fs.idx.sync(); err != nil {
-		return nil, err
-	}
-	m.recordUsage(&h)
+	m.settleUsage(&h)
 	if m.s.immediate {
 		for _, uid := range done {
 			os.Remove(m.fs.messagePath(uid))

@@ -31,9 +31,69 @@ func (fs *files) messagePath(uid uint32) string {
 func (fs *files) lockPath() string { return filepath.Join(fs.metaDir, lockFileName) }
 
 // lock takes the mailbox lock. Lock order (DESIGN.md 3): mailbox list
-// entry, then this, then the quota root.
+// entry, then this, then the quota root. Holding it, the index and cache
+// are reopened if reconstruct or a repack renamed new ones into place.
 func (fs *files) lock(exclusive bool) (*lock.File, error) {
-	return lock.Lock(fs.lockPath(), exclusive)
+	l, err := lock.Lock(fs.lockPath(), exclusive)
+	if err != nil {
+		return nil, err
+	}
+	if err := fs.refresh(); err != nil {
+		l.Unlock()
+		return nil, err
+	}
+	return l, nil
+}
+
+// replaced reports whether the index file at its path is no longer the
+// one held open: reconstruct and cyr_expire write a new index (and, when
+// they must, a new cache, renamed first) and rename it over the old one. A
+// process that kept the old descriptors would read a dead file and, worse,
+// append to it.
+func (fs *files) replaced() bool {
+	return !sameFile(fs.idx.f, filepath.Join(fs.metaDir, indexFileName))
+}
+
+func sameFile(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(path)
+	if err != nil {
+		// Missing: keep what is open rather than fail every command; the
+		// mailbox needs reconstruct either way.
+		return true
+	}
+	return os.SameFile(a, b)
+}
+
+// refresh reopens the index and cache when they were replaced (caller
+// holds the lock, so both are the pair reconstruct installed). The caller
+// must also remap its view: a replacement always bumps the generation.
+func (fs *files) refresh() error {
+	if !fs.replaced() {
+		return nil
+	}
+	xf, err := os.OpenFile(filepath.Join(fs.metaDir, indexFileName), os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("reopen index: %w", err)
+	}
+	cf, err := os.OpenFile(filepath.Join(fs.metaDir, cacheFileName), os.O_RDWR, 0)
+	if err != nil {
+		xf.Close()
+		return fmt.Errorf("reopen cache: %w", err)
+	}
+	h, err := readMailboxHeader(fs.metaDir)
+	if err != nil {
+		xf.Close()
+		cf.Close()
+		return err
+	}
+	fs.idx.f.Close()
+	fs.cache.f.Close()
+	fs.idx.f, fs.cache.f, fs.hdr = xf, cf, h
+	return nil
 }
 
 // createFiles makes a new, empty mailbox on disk. It fails if one exists.

@@ -63,10 +63,11 @@ func (m *Mailbox) StoreFlags(uids []uint32, op FlagOp, flags []string, unchanged
 	if err := m.fs.reloadHeader(); err != nil {
 		return res, err
 	}
-	h, err := m.fs.idx.readHeader()
+	h, err := m.headerForWrite()
 	if err != nil {
 		return res, err
 	}
+	startSeq := h.CommitSeq
 	kw, err := m.fs.keywordBits(allowed, op != FlagsRemove)
 	if err != nil {
 		return res, &Error{Code: CodeLimit, Msg: err.Error()}
@@ -124,6 +125,11 @@ func (m *Mailbox) StoreFlags(uids []uint32, op FlagOp, flags []string, unchanged
 			}
 			continue
 		}
+		if h.Dirty&dirtyRecords == 0 {
+			if err := m.markDirty(&h); err != nil {
+				return res, err
+			}
+		}
 		h.HighestModseq++
 		r.Flags, r.UserFlags, r.Modseq = nf, nk, h.HighestModseq
 		if err := m.fs.idx.writeRecord(p, &r); err != nil {
@@ -133,14 +139,13 @@ func (m *Mailbox) StoreFlags(uids []uint32, op FlagOp, flags []string, unchanged
 	}
 	if h.HighestModseq != before {
 		// One fsync covers the records and the header: a crash in between
-		// leaves records ahead of the header, which load() repairs.
-		if err := m.fs.idx.writeHeader(&h); err != nil {
+		// leaves records ahead of the header, marked dirty for the next
+		// writer (headerForWrite) to repair.
+		h.Dirty &^= dirtyRecords
+		if err := m.commitHeader(&h); err != nil {
 			return res, err
 		}
-		if err := m.fs.idx.sync(); err != nil {
-			return res, err
-		}
-		if m.view.highestModseq == before && m.view.commitSeq == h.CommitSeq-1 {
+		if m.view.highestModseq == before && m.view.commitSeq == startSeq {
 			// Nobody else wrote meanwhile: this session already knows
 			// about its own changes.
 			m.view.highestModseq = h.HighestModseq

@@ -65,7 +65,24 @@ type Header struct {
 	FirstExpunged  uint32 // lowest record slot that may be expunged (hint)
 	CreatedModseq  uint64
 	MessagesQuotaN uint32 // unused, reserved
+	// Dirty says what a writer that died mid-change may have left
+	// inconsistent (dirty* bits); whoever next holds the exclusive lock
+	// repairs it before changing anything (Mailbox.headerForWrite).
+	Dirty uint32
 }
+
+// Dirty bits of the index header.
+const (
+	// dirtyRecords: records were being changed in place (flags, expunge)
+	// and may be ahead of the committed counters and HIGHESTMODSEQ. A
+	// writer that went on from the stale header would hand out modseqs
+	// some records already carry.
+	dirtyRecords uint32 = 1 << iota
+	// dirtyQuota: the quota database may not yet hold the usage of this
+	// header (the crash came between the index commit and the quota
+	// write).
+	dirtyQuota
+)
 
 func (h *Header) marshal(b []byte) {
 	clear(b[:slotSize])
@@ -86,6 +103,7 @@ func (h *Header) marshal(b []byte) {
 	le.PutUint64(b[80:], h.CacheSize)
 	le.PutUint64(b[88:], uint64(h.POP3LastLogin))
 	le.PutUint64(b[96:], h.CreatedModseq)
+	le.PutUint32(b[104:], h.Dirty)
 	le.PutUint32(b[slotSize-4:], crc32.ChecksumIEEE(b[:slotSize-4]))
 }
 
@@ -111,6 +129,7 @@ func (h *Header) unmarshal(b []byte) bool {
 	h.CacheSize = le.Uint64(b[80:])
 	h.POP3LastLogin = int64(le.Uint64(b[88:]))
 	h.CreatedModseq = le.Uint64(b[96:])
+	h.Dirty = le.Uint32(b[104:])
 	return true
 }
 
@@ -126,6 +145,9 @@ type Record struct {
 	CacheOffset  uint64
 	CacheLen     uint32
 	SaveDate     time.Time
+	// ExpungedAt is when the record was expunged (zero while it is
+	// not): cyr_expire -X removes what was expunged long enough ago.
+	ExpungedAt time.Time
 }
 
 // Expunged reports whether the record is expunged.
@@ -159,6 +181,9 @@ func (r *Record) marshal(b []byte) {
 	le.PutUint64(b[64:], r.Modseq)
 	le.PutUint64(b[72:], r.CacheOffset)
 	le.PutUint32(b[80:], r.CacheLen)
+	if !r.ExpungedAt.IsZero() {
+		le.PutUint32(b[84:], uint32(r.ExpungedAt.Unix()))
+	}
 	le.PutUint32(b[RecordSize-4:], crc32.ChecksumIEEE(b[:RecordSize-4]))
 }
 
@@ -182,6 +207,10 @@ func (r *Record) unmarshal(b []byte) error {
 	r.Modseq = le.Uint64(b[64:])
 	r.CacheOffset = le.Uint64(b[72:])
 	r.CacheLen = le.Uint32(b[80:])
+	r.ExpungedAt = time.Time{}
+	if t := le.Uint32(b[84:]); t != 0 {
+		r.ExpungedAt = time.Unix(int64(t), 0)
+	}
 	return nil
 }
 

@@ -224,6 +224,7 @@ func (s *Store) deleteOne(e *Entry) error {
 		d := *e
 		d.Name = "DELETED." + e.Name + "." + e.UniqueID
 		d.Deleted = true
+		d.DeletedAt = s.now().Unix()
 		data, meta, _ := s.dirs(e)
 		ddata, dmeta, err := s.dirs(&d)
 		if err != nil {

@@ -118,7 +118,10 @@ func (m *Mailbox) Rights() acl.Rights { return m.rights }
 // ReadOnly reports whether the session may change the mailbox.
 func (m *Mailbox) ReadOnly() bool { return m.readOnly }
 
-// load builds the view from scratch.
+// load builds the view from scratch. With claimRecent it holds the
+// exclusive lock and, having scanned every record anyway, also repairs a
+// header a crash left behind its records (counters, HIGHESTMODSEQ) and
+// quota usage the crash kept from the quota database.
 func (m *Mailbox) load(claimRecent bool) error {
 	l, err := m.fs.lock(claimRecent)
 	if err != nil {
@@ -133,6 +136,8 @@ func (m *Mailbox) load(claimRecent bool) error {
 	v.uids = v.uids[:0]
 	v.pos = v.pos[:0]
 	maxModseq := h.HighestModseq
+	var exists uint32
+	var used uint64
 	err = m.fs.idx.scanRecords(0, h.NumRecords, func(i uint32, r *Record) error {
 		if r.Modseq > maxModseq {
 			maxModseq = r.Modseq
@@ -140,6 +145,8 @@ func (m *Mailbox) load(claimRecent bool) error {
 		if r.Expunged() {
 			return nil
 		}
+		exists++
+		used += r.Size
 		v.uids = append(v.uids, r.UID)
 		v.pos = append(v.pos, i)
 		return nil
@@ -147,12 +154,18 @@ func (m *Mailbox) load(claimRecent bool) error {
 	if err != nil {
 		return err
 	}
-	if maxModseq > h.HighestModseq && claimRecent {
-		// A flag change reached the records but not the header before a
-		// crash: the header must never be behind its records.
-		h.HighestModseq = maxModseq
-		if err := m.commitHeader(&h); err != nil {
-			return err
+	if claimRecent {
+		if maxModseq > h.HighestModseq || exists != h.Exists || used != h.QuotaUsed || h.Dirty&dirtyRecords != 0 {
+			// A change reached the records but not the header before a
+			// crash: the header must never be behind its records.
+			h.HighestModseq, h.Exists, h.QuotaUsed = maxModseq, exists, used
+			h.Dirty = h.Dirty&^dirtyRecords | dirtyQuota
+			if err := m.commitHeader(&h); err != nil {
+				return err
+			}
+		}
+		if h.Dirty&dirtyQuota != 0 {
+			m.settleUsage(&h)
 		}
 	}
 	v.commitSeq, v.generation, v.numRecords = h.CommitSeq, h.Generation, h.NumRecords
@@ -174,6 +187,65 @@ func (m *Mailbox) load(claimRecent bool) error {
 		return nil
 	}
 	return m.loadSeen()
+}
+
+// headerForWrite reads the index header for a change; the caller holds
+// the exclusive lock. It first repairs what a writer that died mid-change
+// left (Header.Dirty), so no change builds on stale counters or hands out
+// a modseq a record already carries.
+func (m *Mailbox) headerForWrite() (Header, error) {
+	h, err := m.fs.idx.readHeader()
+	if err != nil {
+		return h, err
+	}
+	if h.Dirty&dirtyRecords != 0 {
+		var exists uint32
+		var used uint64
+		err := m.fs.idx.scanRecords(0, h.NumRecords, func(_ uint32, r *Record) error {
+			h.HighestModseq = max(h.HighestModseq, r.Modseq)
+			if !r.Expunged() {
+				exists++
+				used += r.Size
+			}
+			return nil
+		})
+		if err != nil {
+			return h, err
+		}
+		h.Exists, h.QuotaUsed = exists, used
+		h.Dirty = h.Dirty&^dirtyRecords | dirtyQuota
+		if err := m.commitHeader(&h); err != nil {
+			return h, err
+		}
+	}
+	if h.Dirty&dirtyQuota != 0 {
+		m.settleUsage(&h)
+	}
+	return h, nil
+}
+
+// markDirty records, before records are changed in place, that they are
+// about to run ahead of the header. No fsync: it guards against a process
+// that dies between its writes, whose page-cache writes all survive; after
+// a power loss, run reconstruct.
+func (m *Mailbox) markDirty(h *Header) error {
+	h.Dirty |= dirtyRecords
+	return m.fs.idx.writeHeader(h)
+}
+
+// settleUsage writes h's usage to the quota database and, once it is
+// there, clears dirtyQuota (caller holds the exclusive lock). The clearing
+// write is not fsynced: if it is lost, the idempotent quota write is only
+// repeated.
+func (m *Mailbox) settleUsage(h *Header) {
+	if err := m.recordUsage(h); err != nil {
+		m.s.log.Error(fmt.Sprintf("quota usage of %s: %v", m.entry.Name, err))
+		return
+	}
+	h.Dirty &^= dirtyQuota
+	if err := m.fs.idx.writeHeader(h); err != nil {
+		m.s.log.Error(err.Error())
+	}
 }
 
 func (m *Mailbox) isOwner() bool { return m.owner != "" && m.owner == m.id.UserID }
@@ -375,17 +447,18 @@ func (m *Mailbox) OpenMessage(r *Record) (*os.File, error) {
 // CacheData returns r's parsed summary as stored in the cache (package
 // message decodes it).
 func (m *Mailbox) CacheData(r *Record) ([]byte, error) {
+	// Under mu: a Sync may swap in a cache file reconstruct replaced.
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return m.fs.cache.read(r.CacheOffset, r.CacheLen)
 }
 
-// quotaRootAndUsage updates the quota database with the mailbox's own
-// usage from its header: an absolute, idempotent write (see package quota).
-func (m *Mailbox) recordUsage(h *Header) {
+// recordUsage updates the quota database with the mailbox's own usage
+// from its header: an absolute, idempotent write (see package quota).
+func (m *Mailbox) recordUsage(h *Header) error {
 	root, ok, err := m.s.quota.Root(m.entry.Name)
 	if err != nil || !ok {
-		return
+		return err
 	}
-	if err := m.s.quota.SetMailboxUsage(root, m.entry.Name, quota.Usage{Bytes: int64(h.QuotaUsed), Messages: int64(h.Exists)}); err != nil {
-		m.s.log.Error(fmt.Sprintf("quota usage of %s: %v", m.entry.Name, err))
-	}
+	return m.s.quota.SetMailboxUsage(root, m.entry.Name, quota.Usage{Bytes: int64(h.QuotaUsed), Messages: int64(h.Exists)})
 }

@@ -136,6 +136,9 @@ type Entry struct {
 	Created     int64  `json:"created"`
 	// Deleted marks a delayed-delete entry (DELETED.<name>.<stamp>).
 	Deleted bool `json:"deleted,omitempty"`
+	// DeletedAt is when a delayed-delete entry was deleted (unix
+	// seconds): cyr_expire -D purges by it.
+	DeletedAt int64 `json:"deletedat,omitempty"`
 }
 
 func decodeEntry(name string, b []byte) (*Entry, error) {

@@ -43,7 +43,9 @@ func (m *Mailbox) Sync(allowExpunge bool) (Update, error) {
 	if err != nil {
 		return u, err
 	}
-	if h.CommitSeq != v.commitSeq {
+	// A replaced index (reconstruct, repack) no longer changes under the
+	// old descriptor: look at the path too, and let the lock reopen it.
+	if h.CommitSeq != v.commitSeq || m.fs.replaced() {
 		l, err := m.fs.lock(false)
 		if err != nil {
 			return u, err
@@ -142,7 +144,7 @@ func (m *Mailbox) claimRecentLocked() {
 		return
 	}
 	defer l.Unlock()
-	h, err := m.fs.idx.readHeader()
+	h, err := m.headerForWrite()
 	if err != nil || h.LastUID <= h.RecentUID {
 		return
 	}

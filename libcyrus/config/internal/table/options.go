@@ -551,7 +551,7 @@ var options = [...]Option{
 		Doc: "If enabled, lmtpd returns a failure code when the incoming message will cause the user's mailbox to exceed its quota."},
 	{Name: "lmtp_strict_rfc2821", Go: "LMTPStrictRFC2821", Kind: Bool, Default: "yes",
 		Doc: "By default, lmtpd will be strict (per RFC 2821) with regards to which envelope addresses are allowed."},
-	{Name: "lmtpsocket", Go: "LMTPSocket", Kind: String, Default: "{configdirectory}/socket/lmtp", Used: true,
+	{Name: "lmtpsocket", Go: "LMTPSocket", Kind: String, Default: "{configdirectory}/socket/lmtp",
 		Doc: "Unix domain socket that lmtpd listens on, used by deliver(8)."},
 	{Name: "lmtptxn_timeout", Go: "LMTPTxnTimeout", Kind: Duration, Default: "5m", Unit: "s",
 		Doc: "Timeout used during a lmtp transaction to a remote backend (e.g. in a murder environment)."},
