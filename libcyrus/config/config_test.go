@@ -219,13 +219,13 @@ func TestFamilies(t *testing.T) {
 	if len(ign) != 1 {
 		t.Fatalf("want one line of ignored options:\n%s", rec)
 	}
-	for _, k := range []string{"archivepartition-default", "sasl_auxprop_plugin", "xlist-junk"} {
+	for _, k := range []string{"archivepartition-default", "sasl_auxprop_plugin", "backend1_password"} {
 		if !strings.Contains(ign[0].attrs["options"], k) {
 			t.Errorf("%s not listed as ignored: %q", k, ign[0].attrs["options"])
 		}
 	}
 	for _, k := range strings.Fields(ign[0].attrs["options"]) {
-		if k == "partition-default" || k == "metapartition-default" || k == "metapartition_files" {
+		if k == "partition-default" || k == "metapartition-default" || k == "metapartition_files" || k == "xlist-junk" {
 			t.Errorf("used option %s listed as ignored", k)
 		}
 	}

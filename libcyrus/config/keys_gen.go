@@ -22,7 +22,7 @@ const (
 	APSTopicCalDAV StringKey = "aps_topic_caldav"
 	// APSTopicCardDAV is "aps_topic_carddav": Topic for Apple Push Service registration for CardDAV. (not acted on by cyrusgo)
 	APSTopicCardDAV StringKey = "aps_topic_carddav"
-	// AutocreateACL is "autocreate_acl": Extra ACL "folder identifier rights" for a folder made by autocreate_inbox_folders; may be given several times. (not acted on by cyrusgo)
+	// AutocreateACL is "autocreate_acl": Extra ACL "folder identifier rights" for a folder made by autocreate_inbox_folders; may be given several times.
 	AutocreateACL StringKey = "autocreate_acl"
 	// AutocreateInboxFolders is "autocreate_inbox_folders": INBOX subfolders, separated by "|", created together with an autocreated INBOX.
 	AutocreateInboxFolders StringKey = "autocreate_inbox_folders"
@@ -34,7 +34,7 @@ const (
 	AutocreateSieveScriptCompiled StringKey = "autocreate_sieve_script_compiled"
 	// AutocreateSubscribeFolders is "autocreate_subscribe_folders": A list of folder names, separated by "|", that the users get automatically subscribed to, when their INBOX is created.
 	AutocreateSubscribeFolders StringKey = "autocreate_subscribe_folders"
-	// AutocreateSubscribeSharedFolders is "autocreate_subscribe_sharedfolders": A list of shared folders (bulletin boards), separated by "|", that the users get automatically subscribed to, after their INBOX is created. (not acted on by cyrusgo)
+	// AutocreateSubscribeSharedFolders is "autocreate_subscribe_sharedfolders": A list of shared folders (bulletin boards), separated by "|", that the users get automatically subscribed to, after their INBOX is created.
 	AutocreateSubscribeSharedFolders StringKey = "autocreate_subscribe_sharedfolders"
 	// BackupDBPath is "backup_db_path": The absolute path to the backup db file. (not acted on by cyrusgo)
 	BackupDBPath StringKey = "backup_db_path"
@@ -380,7 +380,7 @@ const (
 	AllowAllSubscribe BoolKey = "allowallsubscribe"
 	// AllowAnonymousLogin is "allowanonymouslogin": Permit logins by the user "anonymous" using any password. (default "no"; not acted on by cyrusgo)
 	AllowAnonymousLogin BoolKey = "allowanonymouslogin"
-	// AllowAPOP is "allowapop": Allow use of the POP3 APOP authentication command. (default "yes")
+	// AllowAPOP is "allowapop": Allow use of the POP3 APOP authentication command. (default "yes"; not acted on by cyrusgo)
 	AllowAPOP BoolKey = "allowapop"
 	// AllowDeleted is "allowdeleted": Allow access to deleted and expunged data via vendor.cmu-* access. (default "no"; not acted on by cyrusgo)
 	AllowDeleted BoolKey = "allowdeleted"
@@ -940,7 +940,7 @@ const (
 	TLSClientCerts EnumKey = "tls_client_certs"
 	// TLSSessionsDB is "tls_sessions_db": The cyrusdb backend to use for the TLS cache. (default "twoskip"; not acted on by cyrusgo)
 	TLSSessionsDB EnumKey = "tls_sessions_db"
-	// UIDLFormat is "uidl_format": Choose the format for UIDLs in pop3. (default "cyrus"; not acted on by cyrusgo)
+	// UIDLFormat is "uidl_format": Choose the format for UIDLs in pop3. (default "cyrus")
 	UIDLFormat EnumKey = "uidl_format"
 	// UserDenyDB is "userdeny_db": The cyrusdb backend to use for the user access list. (default "flat"; not acted on by cyrusgo)
 	UserDenyDB EnumKey = "userdeny_db"
@@ -1006,7 +1006,7 @@ const (
 	ServerList ListKey = "serverlist"
 	// SieveExtensions is "sieve_extensions": Sieve extensions scripts may use, enforced when a script is uploaded. (default "fileinto reject vacation vacation-seconds notify include envelope environment body relational regex subaddress copy date index imap4flags mailbox mboxmetadata servermetadata variables editheader extlists duplicate ihave fcc special-use redirect-dsn redirect-deliverby mailboxid vnd.cyrus.log vnd.cyrus.jmapquery vnd.cyrus.imip snooze")
 	SieveExtensions ListKey = "sieve_extensions"
-	// SpecialUseExtra is "specialuse_extra": Whitespace separated list of extra special-use attributes that can be set on a mailbox. (not acted on by cyrusgo)
+	// SpecialUseExtra is "specialuse_extra": Whitespace separated list of extra special-use attributes that can be set on a mailbox.
 	SpecialUseExtra ListKey = "specialuse_extra"
 	// SpecialUseNoChildren is "specialuse_nochildren": Whitespace separated list of special-use attributes that may not contain child folders. (not acted on by cyrusgo)
 	SpecialUseNoChildren ListKey = "specialuse_nochildren"

@@ -17,7 +17,7 @@ func (ss *session) capabilities() string {
 	}
 	caps = append(caps, "ID", "ENABLE")
 	if ss.state != stateNotAuth {
-		caps = append(caps, "ACL", "CHILDREN", "CREATE-SPECIAL-USE", "LIST-EXTENDED",
+		caps = append(caps, "ACL", "BINARY", "CHILDREN", "CREATE-SPECIAL-USE", "LIST-EXTENDED",
 			"MOVE", "MULTIAPPEND", "NAMESPACE", "QUOTA", "RIGHTS=kxten", "SPECIAL-USE",
 			"UIDPLUS", "UNSELECT", "XLIST", "IDLE")
 		if n := ss.srv.maxMsgSize; n > 0 {

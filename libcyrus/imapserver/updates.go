@@ -1,8 +1,6 @@
 package imapserver
 
 import (
-	"strings"
-
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 )
 
@@ -35,6 +33,7 @@ func (ss *session) writeUpdate(u *mailbox.Update) {
 		ss.w.Number(u.Recent)
 		ss.w.Raw(" RECENT\r\n")
 	}
+	var kc keywordCache
 	for _, seq := range u.Changed {
 		r, err := ss.mbox.Record(seq)
 		if err != nil {
@@ -42,9 +41,9 @@ func (ss *session) writeUpdate(u *mailbox.Update) {
 		}
 		ss.w.Untagged()
 		ss.w.Number(seq)
-		ss.w.Raw(" FETCH (FLAGS (")
-		ss.w.Raw(strings.Join(ss.mbox.Flags(&r), " "))
-		ss.w.Raw(") UID ")
+		ss.w.Raw(" FETCH (FLAGS ")
+		ss.writeFlags(&r, &kc)
+		ss.w.Raw(" UID ")
 		ss.w.Number(r.UID)
 		ss.w.Raw(")\r\n")
 	}

@@ -163,7 +163,7 @@ var families = [...]Family{
 		Doc: "Directory of the backup partition <name>."},
 	{Pattern: "<tier>searchpartition-<name>", Infix: "searchpartition-",
 		Doc: "Directory of the search index of tier <tier> for mailboxes on partition <name>."},
-	{Pattern: "xlist-<flag>", Prefix: "xlist-",
+	{Pattern: "xlist-<flag>", Prefix: "xlist-", Used: true,
 		Doc: "Folder that gets the special-use flag <flag> when autocreated (xlist-junk: Spam marks Spam \\Junk)."},
 	{Pattern: "sasl_<option>", Prefix: "sasl_", Origin: SASL,
 		Doc: "Any other SASL library option."},
