@@ -365,9 +365,10 @@ func (s *Store) SetACL(id acl.Identity, name, identifier, mod string) error {
 		if err != nil {
 			return err
 		}
-		if mod == "" {
-			a.Delete(identifier)
-		} else if err := a.Set(identifier, mod); err != nil {
+		// The owner keeps the implicit owner rights whatever the change
+		// (Cyrus's mboxlist_ensureOwnerRights).
+		owner, _ := mboxname.Owner(name)
+		if err := a.SetOwned(identifier, mod, owner, s.policy.ImplicitOwner); err != nil {
 			return &Error{Code: CodeBadName, Msg: "Invalid rights", Err: err}
 		}
 		e.ACL = a.String()
