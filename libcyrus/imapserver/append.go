@@ -116,12 +116,7 @@ func (ss *session) appendTarget(name string) (*mailbox.Mailbox, acl.Rights, resu
 	if rights&acl.Insert == 0 {
 		return nil, 0, no("", textPermission), false
 	}
-	var m *mailbox.Mailbox
-	if rights&acl.Read != 0 {
-		m, err = ss.srv.store.Open(ss.id, name, mailbox.OpenOptions{})
-	} else {
-		m, err = ss.srv.store.OpenForDelivery(name)
-	}
+	m, err := ss.srv.store.OpenTarget(ss.id, name)
 	if err != nil {
 		if mailbox.CodeOf(err) == mailbox.CodeNonexistent {
 			return nil, 0, no("TRYCREATE", textNoSuchTarget), false

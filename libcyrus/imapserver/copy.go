@@ -61,7 +61,7 @@ func (ss *session) copyMessages(byUID, move bool) result {
 		pick[i] = uids[s-1]
 	}
 
-	dst, err := ss.srv.store.Open(ss.id, name, mailbox.OpenOptions{})
+	dst, err := ss.srv.store.OpenTarget(ss.id, name)
 	if err != nil {
 		if mailbox.CodeOf(err) == mailbox.CodeNonexistent {
 			// RFC 3501 6.4.7: the client may CREATE it and try again.

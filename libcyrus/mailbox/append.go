@@ -131,6 +131,9 @@ func (m *Mailbox) appendItems(items []AppendItem, checkQuota bool) ([]uint32, er
 	if err != nil {
 		return nil, err
 	}
+	if err := m.remapPositions(&h); err != nil {
+		return nil, err
+	}
 	now := m.s.now()
 	var uids []uint32
 	var linked []string

@@ -58,6 +58,18 @@ func (c *cacheFile) read(off uint64, n uint32) ([]byte, error) {
 	if n > maxCacheEntry {
 		return nil, fmt.Errorf("cache entry of %d bytes at %d: %w", n, off, ErrCorrupt)
 	}
+	if n > 64<<10 {
+		// Summaries are small: before allocating for a large one, check
+		// that the entry there says so, so a damaged record cannot make
+		// every read allocate tens of megabytes.
+		var h [8]byte
+		if _, err := c.f.ReadAt(h[:], int64(off)); err != nil {
+			return nil, fmt.Errorf("read cache %s at %d: %w", c.f.Name(), off, err)
+		}
+		if binary.LittleEndian.Uint32(h[0:]) != n {
+			return nil, fmt.Errorf("cache entry at %d of %s: %w", off, c.f.Name(), ErrCorrupt)
+		}
+	}
 	b := make([]byte, 8+int(n))
 	if _, err := c.f.ReadAt(b, int64(off)); err != nil {
 		return nil, fmt.Errorf("read cache %s at %d: %w", c.f.Name(), off, err)

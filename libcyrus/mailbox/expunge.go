@@ -42,6 +42,9 @@ func (m *Mailbox) expungeWhere(pick func(r *Record) bool) ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := m.remapPositions(&h); err != nil {
+		return nil, err
+	}
 	var done []uint32
 	var changed []struct {
 		slot uint32

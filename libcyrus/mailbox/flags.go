@@ -67,6 +67,9 @@ func (m *Mailbox) StoreFlags(uids []uint32, op FlagOp, flags []string, unchanged
 	if err != nil {
 		return res, err
 	}
+	if err := m.remapPositions(&h); err != nil {
+		return res, err
+	}
 	startSeq := h.CommitSeq
 	kw, err := m.fs.keywordBits(allowed, op != FlagsRemove)
 	if err != nil {

@@ -21,6 +21,12 @@ import (
 // written (and fsynced) before the header that counts them: the header is
 // the commit point (DESIGN.md 3). Records past the header's count are
 // leftovers of an interrupted append and are overwritten by the next one.
+// A change made in place (flags, expunge) first marks the header dirty,
+// so when a process dies between its record writes and the header, the
+// next process to take the exclusive lock recomputes the counters from
+// the records before it changes anything (Mailbox.headerForWrite).
+// reconstruct and cyr_expire -X replace the whole file (rename) and bump
+// the generation; open sessions reopen it at their next lock.
 const (
 	indexMagic     = "CYGOIDX\x00"
 	indexVersion   = 1

@@ -64,6 +64,24 @@ func (s *Store) Open(id acl.Identity, name string, opts OpenOptions) (*Mailbox, 
 	return s.open(id, e, rights, opts)
 }
 
+// OpenTarget opens a mailbox as the destination of APPEND, COPY or MOVE:
+// the i right is what these need (RFC 4314 4), not r. A mailbox the caller
+// can neither see nor insert into does not exist for them.
+func (s *Store) OpenTarget(id acl.Identity, name string) (*Mailbox, error) {
+	e, err := s.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	rights := s.Rights(id, e)
+	if rights&(acl.Lookup|acl.Read|acl.Insert) == 0 {
+		return nil, ErrNonexistent
+	}
+	if rights&acl.Insert == 0 {
+		return nil, ErrNoPerm
+	}
+	return s.open(id, e, rights, OpenOptions{})
+}
+
 // OpenForDelivery opens a mailbox to append to it with the rights the
 // poster has (LMTP checks p itself: a user's own INBOX is always open to
 // delivery).

@@ -203,6 +203,37 @@ func (m *Mailbox) remap(h *Header, u *Update) error {
 	return nil
 }
 
+// remapPositions points the view's sequence numbers at the slots of h's
+// records when a write of this session took the lock after reconstruct or
+// a repack replaced the index (h.Generation differs from the view's): the
+// write and later Record calls read the new file. The view's generation
+// stays, so the next Sync still remaps and reports.
+func (m *Mailbox) remapPositions(h *Header) error {
+	v := &m.view
+	if h.Generation == v.generation {
+		return nil
+	}
+	slot := make(map[uint32]uint32, len(v.uids))
+	err := m.fs.idx.scanRecords(0, h.NumRecords, func(i uint32, r *Record) error {
+		slot[r.UID] = i
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, uid := range v.uids {
+		p, ok := slot[uid]
+		if !ok {
+			p = noPos
+			if !containsUID(v.pending, uid) {
+				v.pending = append(v.pending, uid)
+			}
+		}
+		v.pos[i] = p
+	}
+	return nil
+}
+
 // applyExpunges removes pending expunges from the view, highest sequence
 // first so each reported number is still valid when the client applies it.
 func (m *Mailbox) applyExpunges(u *Update) {

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cyrusgo/cyrusgo/libcyrus/acl"
+	"github.com/cyrusgo/cyrusgo/libcyrus/config"
+	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
+	"github.com/cyrusgo/cyrusgo/libcyrus/logging"
+	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
+	"github.com/cyrusgo/cyrusgo/libcyrus/quota"
+	"github.com/cyrusgo/cyrusgo/libcyrus/tool"
+)
+
+var admin = acl.Identity{UserID: "cyrus", Admin: true}
+
+// setup writes an imapd.conf under a temporary directory and returns its
+// path and the directory.
+func setup(t *testing.T, extra string) (conf, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	conf = filepath.Join(dir, "imapd.conf")
+	text := "configdirectory: " + dir + "/conf\npartition-default: " + dir + "/spool\nadmins: cyrus\n" + extra
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return conf, dir
+}
+
+// withStore opens the databases directly (no master) for fn and closes
+// them, so the tool can open them afterwards.
+func withStore(t *testing.T, conf string, fn func(s *mailbox.Store)) {
+	t.Helper()
+	cfg, err := config.Load(conf, "", logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := cyrusdb.OpenStore(cfg.String(config.ConfigDirectory))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := mailbox.New(cfg, st, logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn(s)
+}
+
+func populate(t *testing.T, s *mailbox.Store, name string, n int) (data, meta string) {
+	t.Helper()
+	if _, err := s.Create(admin, name, mailbox.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.OpenForDelivery(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for i := 0; i < n; i++ {
+		msg := "Subject: " + strings.Repeat("x", i) + "\r\n\r\nbody\r\n"
+		if _, err := m.AppendReader(strings.NewReader(msg), nil, time.Time{}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, meta, _ = s.Dirs(m.Entry())
+	return data, meta
+}
+
+func quotaRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e, l bytes.Buffer
+	code = run(args, &o, &e, tool.Options{LogWriter: &l, Euid: func() int { return 1000 }})
+	return code, o.String(), e.String() + l.String()
+}
+
+func TestQuotaReportAndFix(t *testing.T) {
+	conf, _ := setup(t, "")
+	withStore(t, conf, func(s *mailbox.Store) {
+		s.Quota().SetLimits("user.alice", quota.Limits{Storage: 100, Message: 10})
+		s.Quota().SetLimits("user.bob", quota.Limits{Storage: quota.Unlimited, Message: 0})
+		populate(t, s, "user.alice", 2)
+		populate(t, s, "user.alice.Sent", 1)
+		populate(t, s, "user.bob", 0)
+		// Damage: a wrong entry and a stale one.
+		s.Quota().SetMailboxUsage("user.alice", "user.alice.Sent", quota.Usage{Bytes: 99999, Messages: 7})
+		s.Quota().SetMailboxUsage("user.alice", "user.alice.Gone", quota.Usage{Bytes: 5, Messages: 1})
+	})
+	code, out, errs := quotaRun(t, "-C", conf, "-f")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "user.alice: STORAGE usage was 100043, now 58\n") || !strings.Contains(errs, "user.alice: MESSAGE usage was 10, now 3\n") {
+		t.Fatalf("stderr %q", errs)
+	}
+	want := `   Quota   % Used     Used             Resource Root
+     100        0        0              STORAGE user/alice
+      10       30        3              MESSAGE user/alice
+                         0 X-ANNOTATION-STORAGE user/alice
+                         2        X-NUM-FOLDERS user/alice
+                         0              STORAGE user/bob
+       0                 0              MESSAGE user/bob
+                         0 X-ANNOTATION-STORAGE user/bob
+                         1        X-NUM-FOLDERS user/bob
+`
+	if out != want {
+		t.Fatalf("report:\n%s\nwant:\n%s", out, want)
+	}
+	// Fixed: a second -f finds nothing, -n changes nothing.
+	if code, out, errs := quotaRun(t, "-C", conf, "-f", "-n", "-q"); code != 0 || out != "" || errs != "" {
+		t.Fatalf("second run: %d %q %q", code, out, errs)
+	}
+	if _, out, _ := quotaRun(t, "-C", conf, "user.bob"); !strings.Contains(out, "user/bob") || strings.Contains(out, "alice") {
+		t.Fatalf("prefix: %q", out)
+	}
+	if _, out, _ := quotaRun(t, "-C", conf, "-u", "alice"); !strings.Contains(out, "user/alice") || strings.Contains(out, "bob") {
+		t.Fatalf("-u: %q", out)
+	}
+}
+
+func TestQuotaUsage(t *testing.T) {
+	conf, _ := setup(t, "")
+	if code, _, errs := quotaRun(t, "-C", conf, "-n"); code != tool.ExitUsage || !strings.Contains(errs, "usage: quota") {
+		t.Fatalf("-n alone: %d %q", code, errs)
+	}
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cyrusgo/cyrusgo/libcyrus/acl"
+	"github.com/cyrusgo/cyrusgo/libcyrus/config"
+	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
+	"github.com/cyrusgo/cyrusgo/libcyrus/logging"
+	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
+	"github.com/cyrusgo/cyrusgo/libcyrus/tool"
+)
+
+var admin = acl.Identity{UserID: "cyrus", Admin: true}
+
+// setup writes an imapd.conf under a temporary directory and returns its
+// path and the directory.
+func setup(t *testing.T, extra string) (conf, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	conf = filepath.Join(dir, "imapd.conf")
+	text := "configdirectory: " + dir + "/conf\npartition-default: " + dir + "/spool\nadmins: cyrus\n" + extra
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return conf, dir
+}
+
+// withStore opens the databases directly (no master) for fn and closes
+// them, so the tool can open them afterwards.
+func withStore(t *testing.T, conf string, fn func(s *mailbox.Store)) {
+	t.Helper()
+	cfg, err := config.Load(conf, "", logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := cyrusdb.OpenStore(cfg.String(config.ConfigDirectory))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := mailbox.New(cfg, st, logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn(s)
+}
+
+func populate(t *testing.T, s *mailbox.Store, name string, n int) (data, meta string) {
+	t.Helper()
+	if _, err := s.Create(admin, name, mailbox.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.OpenForDelivery(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for i := 0; i < n; i++ {
+		msg := "Subject: " + strings.Repeat("x", i) + "\r\n\r\nbody\r\n"
+		if _, err := m.AppendReader(strings.NewReader(msg), nil, time.Time{}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, meta, _ = s.Dirs(m.Entry())
+	return data, meta
+}
+
+func recon(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e, l bytes.Buffer
+	code = run(args, &o, &e, tool.Options{LogWriter: &l, Euid: func() int { return 1000 }})
+	return code, o.String(), e.String()
+}
+
+func TestReconstructTool(t *testing.T) {
+	conf, _ := setup(t, "")
+	var data, meta string
+	withStore(t, conf, func(s *mailbox.Store) {
+		data, meta = populate(t, s, "user.alice", 3)
+		populate(t, s, "user.alice.Sent", 1)
+		populate(t, s, "user.bob", 1)
+	})
+	if code, out, errs := recon(t, "-C", conf, "-n"); code != 0 || out != "" {
+		t.Fatalf("consistent store: exit %d out %q err %q", code, out, errs)
+	}
+	os.Remove(filepath.Join(meta, "cyrusgo.index"))
+	os.WriteFile(filepath.Join(data, "9."), []byte("Subject: orphan\r\n\r\nx\r\n"), 0o600)
+	code, out, _ := recon(t, "-C", conf, "-n", "user/alice")
+	if code != 1 || !strings.Contains(out, "user.alice: cyrusgo.index is missing") {
+		t.Fatalf("-n: exit %d out %q", code, out)
+	}
+	code, out, errs := recon(t, "-C", conf, "user.alice")
+	if code != 0 || !strings.Contains(out, "user.alice: adopted orphan message 9.\n") {
+		t.Fatalf("exit %d out %q err %q", code, out, errs)
+	}
+	if code, out, _ := recon(t, "-C", conf, "-n", "-r", "user.alice"); code != 0 || out != "" {
+		t.Fatalf("after rebuild: exit %d out %q", code, out)
+	}
+	withStore(t, conf, func(s *mailbox.Store) {
+		m, err := s.Open(acl.Identity{UserID: "alice"}, "user.alice", mailbox.OpenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if got := m.UIDs(); len(got) != 4 || got[3] != 9 {
+			t.Fatalf("uids %v", got)
+		}
+	})
+}
+
+func TestReconstructFind(t *testing.T) {
+	conf, dir := setup(t, "")
+	withStore(t, conf, func(s *mailbox.Store) { populate(t, s, "user.carol", 1) })
+	lost := filepath.Join(dir, "spool", "user", "carol", "Lost")
+	os.MkdirAll(lost, 0o750)
+	os.WriteFile(filepath.Join(lost, "1."), []byte("Subject: a\r\n\r\nx\r\n"), 0o600)
+	code, out, errs := recon(t, "-C", conf, "-f", "user.carol")
+	if code != 0 || !strings.Contains(out, "user.carol.Lost: not in the mailbox list; added") || !strings.Contains(out, "user.carol.Lost: adopted Cyrus mailbox of 1 messages") {
+		t.Fatalf("exit %d out %q err %q", code, out, errs)
+	}
+	if code, out, _ := recon(t, "-C", conf, "-n", "-r", "user.carol"); code != 0 || out != "" {
+		t.Fatalf("after -f: exit %d out %q", code, out)
+	}
+}
+
+func TestReconstructErrors(t *testing.T) {
+	conf, _ := setup(t, "")
+	if code, _, errs := recon(t, "-C", conf, "-r"); code != tool.ExitUsage || !strings.Contains(errs, "usage: reconstruct") {
+		t.Fatalf("-r alone: exit %d %q", code, errs)
+	}
+	if code, _, errs := recon(t, "-C", conf, "user.nobody"); code != 1 || !strings.Contains(errs, "user.nobody: Mailbox does not exist") {
+		t.Fatalf("missing mailbox: exit %d %q", code, errs)
+	}
+	if code, _, _ := recon(t, "-C", filepath.Join(t.TempDir(), "none.conf")); code != tool.ExitConfig {
+		t.Fatalf("missing config: exit %d", code)
+	}
+	var l bytes.Buffer
+	if code := run([]string{"-C", conf}, &l, &l, tool.Options{LogWriter: &l, Euid: func() int { return 0 }}); code != tool.ExitNoPerm {
+		t.Fatalf("as root: exit %d", code)
+	}
+}
