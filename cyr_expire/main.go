@@ -30,6 +30,7 @@ import (
 
 	"github.com/cyrusgo/cyrusgo/libcyrus/config"
 	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
+	"github.com/cyrusgo/cyrusgo/libcyrus/duplicate"
 	"github.com/cyrusgo/cyrusgo/libcyrus/logging"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mboxname"
@@ -178,11 +179,14 @@ func run(args []string, stderr io.Writer, o tool.Options, now func() time.Time) 
 		}
 	}
 	if expire.set {
-		// The duplicate database's pruning belongs to package duplicate,
-		// which does not offer it yet.
-		msg := "duplicate delivery database pruning (-E) is not available yet; nothing pruned"
-		logger.Warn(msg)
-		fmt.Fprintf(stderr, "%s: %s\n", program, msg)
+		db, err := h.DB(cyrusdb.Deliver)
+		if err == nil {
+			_, _, err = duplicate.Expire(db, expire.d, time.Now(), logger)
+		}
+		if err != nil {
+			report(logger, stderr, o, err)
+			code = 1
+		}
 	}
 	return code
 }

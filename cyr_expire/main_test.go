@@ -134,7 +134,7 @@ func TestExpungeAndDelete(t *testing.T) {
 func TestDuplicatePrune(t *testing.T) {
 	conf, _ := setup(t, "")
 	code, stderr, _ := expire(t, time.Now(), "-C", conf, "-E", "3")
-	if code != 0 || !strings.Contains(stderr, "(-E) is not available yet") {
+	if code != 0 || strings.Contains(stderr, "not available") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 }

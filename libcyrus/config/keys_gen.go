@@ -228,11 +228,11 @@ const (
 	OpenIOVerbosity StringKey = "openio_verbosity"
 	// PlaintextLoginAlert is "plaintextloginalert": Message to send to client after a successful plaintext login. (not acted on by cyrusgo)
 	PlaintextLoginAlert StringKey = "plaintextloginalert"
-	// Postmaster is "postmaster": Username that is used as the 'From' address in rejection MDNs produced by sieve. (default "postmaster"; not acted on by cyrusgo)
+	// Postmaster is "postmaster": Username that is used as the 'From' address in rejection MDNs produced by sieve. (default "postmaster")
 	Postmaster StringKey = "postmaster"
 	// PostSpec is "postspec": Format of the address used to post to shared folders (undocumented in Cyrus). (not acted on by cyrusgo)
 	PostSpec StringKey = "postspec"
-	// PostUser is "postuser": Userid used to deliver messages to shared folders. (not acted on by cyrusgo)
+	// PostUser is "postuser": Userid used to deliver messages to shared folders.
 	PostUser StringKey = "postuser"
 	// ProcPath is "proc_path": Directory of the per-process state files (default configdirectory/proc). (not acted on by cyrusgo)
 	ProcPath StringKey = "proc_path"
@@ -380,7 +380,7 @@ const (
 	AllowAllSubscribe BoolKey = "allowallsubscribe"
 	// AllowAnonymousLogin is "allowanonymouslogin": Permit logins by the user "anonymous" using any password. (default "no"; not acted on by cyrusgo)
 	AllowAnonymousLogin BoolKey = "allowanonymouslogin"
-	// AllowAPOP is "allowapop": Allow use of the POP3 APOP authentication command. (default "yes"; not acted on by cyrusgo)
+	// AllowAPOP is "allowapop": Allow use of the POP3 APOP authentication command. (default "yes")
 	AllowAPOP BoolKey = "allowapop"
 	// AllowDeleted is "allowdeleted": Allow access to deleted and expunged data via vendor.cmu-* access. (default "no"; not acted on by cyrusgo)
 	AllowDeleted BoolKey = "allowdeleted"
@@ -518,9 +518,9 @@ const (
 	LMTPOverQuotaPermFailure BoolKey = "lmtp_over_quota_perm_failure"
 	// LMTPPreparse is "lmtp_preparse": If enabled, lmtpd will map in the email and parse the xapian data for jmapsearch. (default "no"; not acted on by cyrusgo)
 	LMTPPreparse BoolKey = "lmtp_preparse"
-	// LMTPStrictQuota is "lmtp_strict_quota": If enabled, lmtpd returns a failure code when the incoming message will cause the user's mailbox to exceed its quota. (default "no"; not acted on by cyrusgo)
+	// LMTPStrictQuota is "lmtp_strict_quota": If enabled, lmtpd returns a failure code when the incoming message will cause the user's mailbox to exceed its quota. (default "no")
 	LMTPStrictQuota BoolKey = "lmtp_strict_quota"
-	// LMTPStrictRFC2821 is "lmtp_strict_rfc2821": By default, lmtpd will be strict (per RFC 2821) with regards to which envelope addresses are allowed. (default "yes"; not acted on by cyrusgo)
+	// LMTPStrictRFC2821 is "lmtp_strict_rfc2821": By default, lmtpd will be strict (per RFC 2821) with regards to which envelope addresses are allowed. (default "yes")
 	LMTPStrictRFC2821 BoolKey = "lmtp_strict_rfc2821"
 	// LoginUseACL is "loginuseacl": If enabled, any authentication identity which has a rights on a user's INBOX may log in as that user. (default "no"; not acted on by cyrusgo)
 	LoginUseACL BoolKey = "loginuseacl"
@@ -596,7 +596,7 @@ const (
 	SkipListAlwaysCheckpoint BoolKey = "skiplist_always_checkpoint"
 	// SkipListUnsafe is "skiplist_unsafe": If enabled, this option forces the skiplist cyrusdb backend to not sync writes to the disk. (default "no"; not acted on by cyrusgo)
 	SkipListUnsafe BoolKey = "skiplist_unsafe"
-	// SoftNoAuth is "soft_noauth": If enabled, lmtpd returns temporary failures if the client does not successfully authenticate. (default "yes"; not acted on by cyrusgo)
+	// SoftNoAuth is "soft_noauth": If enabled, lmtpd returns temporary failures if the client does not successfully authenticate. (default "yes")
 	SoftNoAuth BoolKey = "soft_noauth"
 	// SpecialUseAlways is "specialusealways": If enabled, this option causes LIST and LSUB output to always include the XLIST "special-use" flags. (default "yes"; not acted on by cyrusgo)
 	SpecialUseAlways BoolKey = "specialusealways"

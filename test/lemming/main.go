@@ -49,6 +49,7 @@ func main() {
 			if mode == "die" {
 				return nil, fmt.Errorf("told to die")
 			}
+			env.Logger.Info("lemming ready")
 			return handler{env: env}, nil
 		},
 	})
