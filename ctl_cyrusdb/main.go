@@ -13,13 +13,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-
-	"github.com/spf13/pflag"
 
 	"github.com/cyrusgo/cyrusgo/libcyrus/config"
 	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
@@ -40,10 +37,7 @@ func usage(stderr io.Writer) int {
 }
 
 func run(args []string, stderr io.Writer, o tool.Options) int {
-	fs := pflag.NewFlagSet(program, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	confPath := fs.StringP("config", "C", config.DefaultPath, "alternate imapd.conf")
+	fs, confPath := tool.Flags(program, stderr)
 	doRecover := fs.BoolP("recover", "r", false, "recover (check) the databases")
 	doCheckpoint := fs.BoolP("checkpoint", "c", false, "checkpoint the databases")
 	noCleanup := fs.BoolP("no-cleanup", "x", false, "with -r: recover only, no cleanup")
@@ -56,17 +50,11 @@ func run(args []string, stderr io.Writer, o tool.Options) int {
 		return usage(stderr)
 	}
 
-	cfg, logger, err := tool.SetupWith(program, *confPath, o)
-	if err != nil {
-		logger.Error(err.Error())
-		if o.LogWriter == nil && !tool.LogsToStderr() {
-			fmt.Fprintf(stderr, "%s: %v\n", program, err)
-		}
-		if errors.Is(err, tool.ErrRoot) {
-			return tool.ExitNoPerm
-		}
-		return tool.ExitConfig
+	env, code := tool.Start(program, *confPath, stderr, o)
+	if env == nil {
+		return code
 	}
+	cfg, logger := env.Config, env.Logger
 
 	msg := "checkpointing cyrus databases"
 	if *doRecover {

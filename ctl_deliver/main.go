@@ -14,7 +14,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -182,17 +181,11 @@ func run(args []string, stdout, stderr io.Writer, to tool.Options, now func() ti
 	if confPath == "" {
 		confPath = config.DefaultPath
 	}
-	cfg, logger, err := tool.SetupWith(program, confPath, to)
-	if err != nil {
-		logger.Error(err.Error())
-		if to.LogWriter == nil && !tool.LogsToStderr() {
-			fmt.Fprintf(stderr, "%s: %v\n", program, err)
-		}
-		if errors.Is(err, tool.ErrRoot) {
-			return tool.ExitNoPerm
-		}
-		return tool.ExitConfig
+	env, code := tool.Start(program, confPath, stderr, to)
+	if env == nil {
+		return code
 	}
+	cfg, logger := env.Config, env.Logger
 	db, closeDB, err := openDeliver(cfg.String(config.ConfigDirectory), o.file, logger)
 	if err != nil {
 		logger.Error(fmt.Sprintf("DBERROR: opening deliver database: %v", err))

@@ -19,20 +19,15 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/spf13/pflag"
-
 	"github.com/cyrusgo/cyrusgo/libcyrus/acl"
-	"github.com/cyrusgo/cyrusgo/libcyrus/config"
 	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 	"github.com/cyrusgo/cyrusgo/libcyrus/tool"
@@ -51,10 +46,7 @@ func usage(stderr io.Writer) int {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, o tool.Options) int {
-	fs := pflag.NewFlagSet(program, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	confPath := fs.StringP("config", "C", config.DefaultPath, "alternate imapd.conf")
+	fs, confPath := tool.Flags(program, stderr)
 	dump := fs.BoolP("dump", "d", false, "dump the mailbox list")
 	undump := fs.BoolP("undump", "u", false, "load a dump from stdin")
 	purge := fs.BoolP("purge", "x", false, "with -d: remove the dumped entries")
@@ -67,59 +59,42 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, o tool.Option
 	if *dump == *undump || fs.NArg() != 0 || (*purge || *partition != "") && !*dump {
 		return usage(stderr)
 	}
-	cfg, logger, err := tool.SetupWith(program, *confPath, o)
-	if err != nil {
-		report(logger, stderr, o, err)
-		if errors.Is(err, tool.ErrRoot) {
-			return tool.ExitNoPerm
-		}
-		return tool.ExitConfig
-	}
-	var dbs mailbox.Databases
+	// -f names the mailbox database to use: the store is then opened
+	// here, on that file, instead of on configdirectory's databases.
+	open := tool.OpenStore
 	if *dbPath != "" {
-		l, err := cyrusdb.OpenLevel(*dbPath, cyrusdb.WithLogger(logger))
+		open = tool.Start
+	}
+	env, code := open(program, *confPath, stderr, o)
+	if env == nil {
+		return code
+	}
+	defer env.Close()
+	s := env.Store
+	if *dbPath != "" {
+		l, err := cyrusdb.OpenLevel(*dbPath, cyrusdb.WithLogger(env.Logger))
 		if err != nil {
-			report(logger, stderr, o, err)
+			env.Report(err)
 			return 1
 		}
 		defer l.Close()
-		dbs = listOnly{list: l, rest: map[string]*cyrusdb.Mem{}}
-	} else {
-		h, err := cyrusdb.Open(cfg.String(config.ConfigDirectory), logger)
+		s, err = mailbox.New(env.Config, listOnly{list: l, rest: map[string]*cyrusdb.Mem{}}, env.Logger)
 		if err != nil {
-			report(logger, stderr, o, err)
-			if errors.Is(err, cyrusdb.ErrLocked) {
-				return tool.ExitTempFail
-			}
+			env.Report(err)
 			return 1
 		}
-		defer h.Close()
-		dbs = h
 	}
-	s, err := mailbox.New(cfg, dbs, logger)
-	if err != nil {
-		report(logger, stderr, o, err)
-		return 1
-	}
+	var err error
 	if *dump {
 		err = doDump(s, stdout, *partition, *purge)
 	} else {
 		err = doUndump(s, stdin, stderr)
 	}
 	if err != nil {
-		report(logger, stderr, o, err)
+		env.Report(err)
 		return 1
 	}
 	return 0
-}
-
-func report(logger *slog.Logger, stderr io.Writer, o tool.Options, err error) {
-	if logger != nil {
-		logger.Error(err.Error())
-	}
-	if o.LogWriter == nil && !tool.LogsToStderr() {
-		fmt.Fprintf(stderr, "%s: %v\n", program, err)
-	}
 }
 
 // listOnly serves the mailbox database from -f and empty stand-ins for

@@ -17,7 +17,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,9 +25,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-
-	"github.com/cyrusgo/cyrusgo/libcyrus/config"
 	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
 	"github.com/cyrusgo/cyrusgo/libcyrus/duplicate"
 	"github.com/cyrusgo/cyrusgo/libcyrus/logging"
@@ -96,10 +92,7 @@ func parseDuration(s string) (time.Duration, error) {
 }
 
 func run(args []string, stderr io.Writer, o tool.Options, now func() time.Time) int {
-	fs := pflag.NewFlagSet(program, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	confPath := fs.StringP("config", "C", config.DefaultPath, "alternate imapd.conf")
+	fs, confPath := tool.Flags(program, stderr)
 	var archive, del, expire, expunge durationFlag
 	fs.VarP(&archive, "archive", "A", "archive messages older than this (not implemented)")
 	fs.VarP(&del, "delete", "D", "purge mailboxes deleted longer ago than this")
@@ -120,35 +113,19 @@ func run(args []string, stderr io.Writer, o tool.Options, now func() time.Time) 
 	if fs.NArg() != 0 || !archive.set && !del.set && !expire.set && !expunge.set && !*userFlags {
 		return usage(stderr)
 	}
-	cfg, logger, err := tool.SetupWith(program, *confPath, o)
-	if err != nil {
-		report(logger, stderr, o, err)
-		if errors.Is(err, tool.ErrRoot) {
-			return tool.ExitNoPerm
-		}
-		return tool.ExitConfig
+	env, code := tool.OpenStore(program, *confPath, stderr, o)
+	if env == nil {
+		return code
 	}
-	h, err := cyrusdb.Open(cfg.String(config.ConfigDirectory), logger)
-	if err != nil {
-		report(logger, stderr, o, err)
-		if errors.Is(err, cyrusdb.ErrLocked) {
-			return tool.ExitTempFail
-		}
-		return 1
-	}
-	defer h.Close()
-	s, err := mailbox.New(cfg, h, logger)
-	if err != nil {
-		report(logger, stderr, o, err)
-		return 1
-	}
+	defer env.Close()
+	s, logger := env.Store, env.Logger
 	x := &expirer{s: s, log: logger, stderr: stderr, verbose: *verbose > 0, now: now()}
 	x.prefix = *prefix
 	if *userid != "" {
 		ns := s.Namespace()
 		id, err := ns.CanonicalUserID(*userid)
 		if err != nil {
-			report(logger, stderr, o, err)
+			env.Report(err)
 			return tool.ExitUsage
 		}
 		x.prefix = mboxname.UserInbox(id)
@@ -165,39 +142,30 @@ func run(args []string, stderr io.Writer, o tool.Options, now func() time.Time) 
 	if *userFlags {
 		x.say("user flag cleanup (-t) is not supported")
 	}
-	code := 0
+	code = 0
 	if expunge.set && !*noExpunge {
 		if err := x.expunged(expunge.d); err != nil {
-			report(logger, stderr, o, err)
+			env.Report(err)
 			code = 1
 		}
 	}
 	if del.set {
 		if err := x.deleted(del.d); err != nil {
-			report(logger, stderr, o, err)
+			env.Report(err)
 			code = 1
 		}
 	}
 	if expire.set {
-		db, err := h.DB(cyrusdb.Deliver)
+		db, err := env.DBs.DB(cyrusdb.Deliver)
 		if err == nil {
 			_, _, err = duplicate.Expire(db, expire.d, time.Now(), logger)
 		}
 		if err != nil {
-			report(logger, stderr, o, err)
+			env.Report(err)
 			code = 1
 		}
 	}
 	return code
-}
-
-func report(logger *slog.Logger, stderr io.Writer, o tool.Options, err error) {
-	if logger != nil {
-		logger.Error(err.Error())
-	}
-	if o.LogWriter == nil && !tool.LogsToStderr() {
-		fmt.Fprintf(stderr, "%s: %v\n", program, err)
-	}
 }
 
 type expirer struct {

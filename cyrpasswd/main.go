@@ -33,7 +33,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/spf13/pflag"
 	"github.com/xdg-go/stringprep"
 	"golang.org/x/term"
 
@@ -64,10 +63,7 @@ func usage(w io.Writer) int {
 }
 
 func run(args []string, std ioSet, o tool.Options) int {
-	fs := pflag.NewFlagSet(program, pflag.ContinueOnError)
-	fs.SetOutput(std.err)
-	fs.Usage = func() {}
-	confPath := fs.StringP("config", "C", config.DefaultPath, "alternate imapd.conf")
+	fs, confPath := tool.Flags(program, std.err)
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(std.err, "%s: %v\n", program, err)
 		return usage(std.err)
@@ -83,13 +79,12 @@ func run(args []string, std ioSet, o tool.Options) int {
 		return usage(std.err)
 	}
 
+	// Not tool.Start: cyrpasswd prints a set-up error on stderr always,
+	// and does not log it.
 	cfg, logger, err := tool.SetupWith(program, *confPath, o)
 	if err != nil {
 		fmt.Fprintf(std.err, "%s: %v\n", program, err)
-		if errors.Is(err, tool.ErrRoot) {
-			return tool.ExitNoPerm
-		}
-		return tool.ExitConfig
+		return tool.SetupStatus(err)
 	}
 
 	var user string

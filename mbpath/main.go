@@ -14,13 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 
-	"github.com/spf13/pflag"
-
-	"github.com/cyrusgo/cyrusgo/libcyrus/config"
-	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mboxname"
 	"github.com/cyrusgo/cyrusgo/libcyrus/tool"
@@ -38,10 +33,7 @@ func usage(stderr io.Writer) int {
 }
 
 func run(args []string, stdout, stderr io.Writer, o tool.Options) int {
-	fs := pflag.NewFlagSet(program, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	confPath := fs.StringP("config", "C", config.DefaultPath, "alternate imapd.conf")
+	fs, confPath := tool.Flags(program, stderr)
 	meta := fs.BoolP("metadata", "m", false, "print the metadata directory")
 	quiet := fs.BoolP("quiet", "q", false, "say nothing about mailboxes that do not exist")
 	stop := fs.BoolP("stop", "s", false, "stop at the first error")
@@ -53,31 +45,15 @@ func run(args []string, stdout, stderr io.Writer, o tool.Options) int {
 	if fs.NArg() == 0 {
 		return usage(stderr)
 	}
-	cfg, logger, err := tool.SetupWith(program, *confPath, o)
-	if err != nil {
-		report(logger, stderr, o, err)
-		if errors.Is(err, tool.ErrRoot) {
-			return tool.ExitNoPerm
-		}
-		return tool.ExitConfig
+	env, code := tool.OpenStore(program, *confPath, stderr, o)
+	if env == nil {
+		return code
 	}
-	h, err := cyrusdb.Open(cfg.String(config.ConfigDirectory), logger)
-	if err != nil {
-		report(logger, stderr, o, err)
-		if errors.Is(err, cyrusdb.ErrLocked) {
-			return tool.ExitTempFail
-		}
-		return 1
-	}
-	defer h.Close()
-	s, err := mailbox.New(cfg, h, logger)
-	if err != nil {
-		report(logger, stderr, o, err)
-		return 1
-	}
+	defer env.Close()
+	s := env.Store
 	ns := s.Namespace()
 	ns.Admin = true
-	code := 0
+	code = 0
 	for _, arg := range fs.Args() {
 		e, err := lookup(s, ns, arg, *users)
 		if err == nil {
@@ -124,13 +100,4 @@ func lookup(s *mailbox.Store, ns mboxname.Namespace, arg string, users bool) (*m
 		return nil, err
 	}
 	return s.Lookup(in)
-}
-
-func report(logger *slog.Logger, stderr io.Writer, o tool.Options, err error) {
-	if logger != nil {
-		logger.Error(err.Error())
-	}
-	if o.LogWriter == nil && !tool.LogsToStderr() {
-		fmt.Fprintf(stderr, "%s: %v\n", program, err)
-	}
 }

@@ -15,18 +15,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 
-	"github.com/spf13/pflag"
-
 	"github.com/cyrusgo/cyrusgo/libcyrus/acl"
-	"github.com/cyrusgo/cyrusgo/libcyrus/config"
-	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mboxname"
 	"github.com/cyrusgo/cyrusgo/libcyrus/quota"
@@ -45,10 +39,7 @@ func usage(stderr io.Writer) int {
 }
 
 func run(args []string, stdout, stderr io.Writer, o tool.Options) int {
-	fs := pflag.NewFlagSet(program, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	confPath := fs.StringP("config", "C", config.DefaultPath, "alternate imapd.conf")
+	fs, confPath := tool.Flags(program, stderr)
 	fix := fs.BoolP("fix", "f", false, "fix the usage of the quota roots")
 	reportOnly := fs.BoolP("report-only", "n", false, "with -f: report what is wrong, change nothing")
 	quiet := fs.BoolP("quiet", "q", false, "do not print the quota report")
@@ -61,64 +52,39 @@ func run(args []string, stdout, stderr io.Writer, o tool.Options) int {
 	if *reportOnly && !*fix {
 		return usage(stderr)
 	}
-	cfg, logger, err := tool.SetupWith(program, *confPath, o)
-	if err != nil {
-		report(logger, stderr, o, err)
-		if errors.Is(err, tool.ErrRoot) {
-			return tool.ExitNoPerm
-		}
-		return tool.ExitConfig
+	env, code := tool.OpenStore(program, *confPath, stderr, o)
+	if env == nil {
+		return code
 	}
-	h, err := cyrusdb.Open(cfg.String(config.ConfigDirectory), logger)
-	if err != nil {
-		report(logger, stderr, o, err)
-		if errors.Is(err, cyrusdb.ErrLocked) {
-			return tool.ExitTempFail
-		}
-		return 1
-	}
-	defer h.Close()
-	s, err := mailbox.New(cfg, h, logger)
-	if err != nil {
-		report(logger, stderr, o, err)
-		return 1
-	}
+	defer env.Close()
+	s := env.Store
 	q := &quotaTool{s: s, q: s.Quota(), ns: s.Namespace(), stdout: stdout, stderr: stderr}
 	q.ns.Admin = true
 	prefixes, err := q.prefixes(fs.Args(), *users, *domain)
 	if err != nil {
-		report(logger, stderr, o, err)
+		env.Report(err)
 		return tool.ExitUsage
 	}
 	roots, err := q.roots(prefixes)
 	if err != nil {
-		report(logger, stderr, o, err)
+		env.Report(err)
 		return 1
 	}
 	if *fix {
 		for _, r := range roots {
 			if err := q.fix(r, !*reportOnly); err != nil {
-				report(logger, stderr, o, err)
+				env.Report(err)
 				return 1
 			}
 		}
 	}
 	if !*quiet {
 		if err := q.report(roots); err != nil {
-			report(logger, stderr, o, err)
+			env.Report(err)
 			return 1
 		}
 	}
 	return 0
-}
-
-func report(logger *slog.Logger, stderr io.Writer, o tool.Options, err error) {
-	if logger != nil {
-		logger.Error(err.Error())
-	}
-	if o.LogWriter == nil && !tool.LogsToStderr() {
-		fmt.Fprintf(stderr, "%s: %v\n", program, err)
-	}
 }
 
 type quotaTool struct {

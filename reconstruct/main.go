@@ -21,11 +21,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/spf13/pflag"
-
 	"github.com/cyrusgo/cyrusgo/libcyrus/acl"
-	"github.com/cyrusgo/cyrusgo/libcyrus/config"
-	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 	"github.com/cyrusgo/cyrusgo/libcyrus/tool"
 )
@@ -42,10 +38,7 @@ func usage(stderr io.Writer) int {
 }
 
 func run(args []string, stdout, stderr io.Writer, o tool.Options) int {
-	fs := pflag.NewFlagSet(program, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	confPath := fs.StringP("config", "C", config.DefaultPath, "alternate imapd.conf")
+	fs, confPath := tool.Flags(program, stderr)
 	recurse := fs.BoolP("recurse", "r", false, "also reconstruct the mailboxes below each one named")
 	find := fs.BoolP("find", "f", false, "add mailbox directories that are not in the mailbox list")
 	dryRun := fs.BoolP("dry-run", "n", false, "report what is wrong, change nothing")
@@ -59,28 +52,19 @@ func run(args []string, stdout, stderr io.Writer, o tool.Options) int {
 		fmt.Fprintf(stderr, "%s: please specify a mailbox to recurse from\n", program)
 		return usage(stderr)
 	}
-	cfg, logger, err := tool.SetupWith(program, *confPath, o)
-	if err != nil {
-		if code := fail(logger, stderr, o, err); code != tool.ExitNoPerm {
-			return tool.ExitConfig
-		}
-		return tool.ExitNoPerm
+	env, code := tool.OpenStore(program, *confPath, stderr, o)
+	if env == nil {
+		return code
 	}
-	h, err := cyrusdb.Open(cfg.String(config.ConfigDirectory), logger)
-	if err != nil {
-		return fail(logger, stderr, o, err)
-	}
-	defer h.Close()
-	s, err := mailbox.New(cfg, h, logger)
-	if err != nil {
-		return fail(logger, stderr, o, err)
-	}
-	r := &runner{s: s, log: logger, stdout: stdout, stderr: stderr, opts: mailbox.ReconstructOptions{DryRun: *dryRun}}
+	defer env.Close()
+	r := &runner{s: env.Store, log: env.Logger, stdout: stdout, stderr: stderr, opts: mailbox.ReconstructOptions{DryRun: *dryRun}}
 	var names []string
 	if fs.NArg() == 0 {
+		var err error
 		names, err = r.listed("")
 		if err != nil {
-			return fail(logger, stderr, o, err)
+			env.Report(err)
+			return tool.Status(err)
 		}
 		if *find {
 			r.adoptUnder("")
@@ -92,7 +76,8 @@ func run(args []string, stdout, stderr io.Writer, o tool.Options) int {
 		if *recurse {
 			below, err := r.listed(name + ".")
 			if err != nil {
-				return fail(logger, stderr, o, err)
+				env.Report(err)
+				return tool.Status(err)
 			}
 			names = append(names, below...)
 		}
@@ -110,26 +95,6 @@ func run(args []string, stdout, stderr io.Writer, o tool.Options) int {
 		return 1
 	}
 	return 0
-}
-
-// fail logs err (and prints it when the log does not reach the
-// terminal) and returns the exit status: sysexits codes for setup
-// failures as Cyrus's tools use them, EX_TEMPFAIL when the databases are
-// held, 1 otherwise.
-func fail(logger *slog.Logger, stderr io.Writer, o tool.Options, err error) int {
-	if logger != nil {
-		logger.Error(err.Error())
-	}
-	if o.LogWriter == nil && !tool.LogsToStderr() {
-		fmt.Fprintf(stderr, "%s: %v\n", program, err)
-	}
-	switch {
-	case errors.Is(err, tool.ErrRoot):
-		return tool.ExitNoPerm
-	case errors.Is(err, cyrusdb.ErrLocked):
-		return tool.ExitTempFail
-	}
-	return 1
 }
 
 type runner struct {

@@ -7,14 +7,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
-	"github.com/spf13/pflag"
-
-	"github.com/cyrusgo/cyrusgo/libcyrus/config"
 	"github.com/cyrusgo/cyrusgo/libcyrus/tool"
 )
 
@@ -25,25 +21,15 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer, o tool.Options) int {
-	fs := pflag.NewFlagSet(program, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	confPath := fs.StringP("config", "C", config.DefaultPath, "alternate imapd.conf")
+	fs, confPath := tool.Flags(program, stderr)
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		fmt.Fprintf(stderr, "usage: %s [-C <alt_config>]\n", program)
 		return tool.ExitUsage
 	}
-	_, logger, err := tool.SetupWith(program, *confPath, o)
-	if err != nil {
-		logger.Error(err.Error())
-		if o.LogWriter == nil && !tool.LogsToStderr() {
-			fmt.Fprintf(stderr, "%s: %v\n", program, err)
-		}
-		if errors.Is(err, tool.ErrRoot) {
-			return tool.ExitNoPerm
-		}
-		return tool.ExitConfig
+	env, code := tool.Start(program, *confPath, stderr, o)
+	if env == nil {
+		return code
 	}
-	logger.Debug("no TLS session cache to prune")
+	env.Logger.Debug("no TLS session cache to prune")
 	return 0
 }

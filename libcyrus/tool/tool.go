@@ -1,6 +1,8 @@
 // Package tool is the common start of every admin tool (ctl_cyrusdb,
 // ctl_mboxlist, reconstruct, quota, ...): read imapd.conf as the tool's
-// own service, build its logger, and refuse to run as root.
+// own service, build its logger, and refuse to run as root; then, for the
+// tools that need them, open the databases and the mail store (Env), with
+// the exit statuses and error reports every tool shares.
 //
 // Cyrus tools run as root switch to the cyrus user themselves; a Go
 // process cannot drop privileges reliably once threads exist, so ours
