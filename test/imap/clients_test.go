@@ -74,6 +74,11 @@ func TestOpenSSLClient(t *testing.T) {
 	if !strings.Contains(out, "* OK [CAPABILITY") || !strings.Contains(out, "a OK") {
 		t.Fatalf("s_client imaps:\n%s", out)
 	}
+	// The same certificate and code serve POP3's STLS (RFC 2595).
+	out = runClient(t, "USER alice\r\nPASS pass\r\nQUIT\r\n", "openssl", "s_client", "-quiet", "-starttls", "pop3", "-connect", "127.0.0.1:"+strconv.Itoa(m.POP3))
+	if !strings.Contains(out, "+OK") || strings.Contains(out, "-ERR") {
+		t.Fatalf("s_client -starttls pop3:\n%s", out)
+	}
 	// TLS 1.0 is refused by the default tls_versions.
 	out = runClient(t, "", "openssl", "s_client", "-tls1", "-connect", "127.0.0.1:"+strconv.Itoa(m.IMAPS))
 	if strings.Contains(out, "* OK [CAPABILITY") {
