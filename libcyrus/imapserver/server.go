@@ -187,7 +187,16 @@ func (ss *session) cleanup() {
 }
 
 func (ss *session) greet() {
-	ss.w.UntaggedStatus("OK", "CAPABILITY "+ss.capabilities(), ss.srv.serverName+" Cyrus IMAP cyrusgo server ready")
+	// serverinfo says how much the greeting tells, as in Cyrus: on gives
+	// name and implementation, min the host name only, off nothing.
+	text := "server ready"
+	switch ss.srv.cfg.Enum(config.ServerInfo) {
+	case "on":
+		text = ss.srv.serverName + " Cyrus IMAP cyrusgo server ready"
+	case "min":
+		text = ss.srv.serverName + " server ready"
+	}
+	ss.w.UntaggedStatus("OK", "CAPABILITY "+ss.capabilities(), text)
 	ss.w.Flush()
 }
 
