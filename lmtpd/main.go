@@ -13,6 +13,7 @@ import (
 	"github.com/cyrusgo/cyrusgo/libcyrus/duplicate"
 	"github.com/cyrusgo/cyrusgo/libcyrus/lmtpserver"
 	"github.com/cyrusgo/cyrusgo/libcyrus/service"
+	"github.com/cyrusgo/cyrusgo/libcyrus/sievescript"
 )
 
 func main() {
@@ -28,10 +29,21 @@ func main() {
 			if err != nil {
 				return nil, err
 			}
+			deliverDB := b.DBs.DB(cyrusdb.Deliver)
 			var dupes *duplicate.Suppressor
 			if env.Config.Bool(config.DuplicateSuppression) {
-				dupes = duplicate.New(b.DBs.DB(cyrusdb.Deliver), duplicate.Options{Logger: env.Logger})
+				dupes = duplicate.New(deliverDB, duplicate.Options{Logger: env.Logger})
 			}
+			// Users' active scripts run on every delivery; their tracking
+			// (vacation, duplicate, redirect) lives in the deliver db
+			// whatever duplicatesuppression says.
+			sieveHook := lmtpserver.NewSieve(lmtpserver.SieveOptions{
+				Config:  env.Config,
+				Store:   b.Store,
+				Scripts: sievescript.FromConfig(env.Config, env.Logger),
+				Deliver: deliverDB,
+				Logger:  env.Logger,
+			})
 			return lmtpserver.New(lmtpserver.Options{
 				Config:      env.Config,
 				Store:       b.Store,
@@ -41,6 +53,7 @@ func main() {
 				ImplicitTLS: implicitTLS,
 				PreAuth:     preauth,
 				Logger:      env.Logger,
+				Sieve:       sieveHook,
 			}), nil
 		},
 	})

@@ -2,6 +2,7 @@ package lmtpserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -64,7 +65,8 @@ func (m *Message) close() {
 // SieveFunc runs the Sieve script of a user recipient before the default
 // keep. The script files the message with deliver, which stores it once
 // per mailbox exactly as the keep does. handled reports that the script
-// disposed of the message (even by discarding it); false, or an error,
+// disposed of the message (even by discarding it); a *RejectError is the
+// recipient's 550 (sieve_use_lmtp_reject); false, or another error,
 // means the keep: the message goes where it would without a script, as
 // Cyrus does when a script fails.
 type SieveFunc func(ctx context.Context, rcpt *Recipient, msg *Message, deliver DeliverFunc) (handled bool, err error)
@@ -88,6 +90,11 @@ func (ss *session) deliver(rc *Recipient, msg *Message) error {
 			return ss.deliverTo(rc, msg, name, owner, flags)
 		}
 		handled, err := sieve(ss.ctx, rc, msg, fileinto)
+		var rej *RejectError
+		if errors.As(err, &rej) {
+			ss.srv.log.Info(fmt.Sprintf("sieve: %s: rejected %s at the protocol level", rc.UserID, msg.ID))
+			return err
+		}
 		if err != nil {
 			ss.srv.log.Error(fmt.Sprintf("sieve: %s: %v", rc.UserID, err))
 		} else if handled {

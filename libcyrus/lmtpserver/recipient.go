@@ -282,9 +282,12 @@ func (ss *session) errorReply(err error) string {
 		return fmt.Sprintf("250 2.1.5 Success SESSIONID=<%s>", ss.sessionID)
 	}
 	var ce *contentError
+	var rej *RejectError
 	switch {
 	case errors.As(err, &ce):
 		return "554 5.6.0 " + ce.text
+	case errors.As(err, &rej):
+		return rej.reply()
 	case errors.Is(err, duplicate.ErrBusy):
 		return replyLocked
 	}
