@@ -4,6 +4,10 @@ import (
 	"reflect"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/cyrusgo/cyrusgo/libcyrus/logging"
+
 	mp "github.com/cyrusgo/cyrusgo/libcyrus/masterproto"
 )
 
@@ -83,5 +87,20 @@ func TestLoopStateMessages(t *testing.T) {
 				t.Fatalf("active = %d at end", s.active)
 			}
 		})
+	}
+}
+
+func TestFitClientLimit(t *testing.T) {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		t.Skip(err)
+	}
+	max := (int(rl.Cur) - fdReserve) / fdsPerSession
+	for _, tt := range []struct{ in, want int }{
+		{0, 1}, {1, 1}, {max, max}, {max + 100, max},
+	} {
+		if got := fitClientLimit(tt.in, logging.Discard()); got != tt.want {
+			t.Errorf("fitClientLimit(%d) = %d, want %d (nofile %d)", tt.in, got, tt.want, rl.Cur)
+		}
 	}
 }

@@ -171,10 +171,7 @@ func Run(spec Spec, args []string, getenv func(string) string) int {
 		return serveStdio(ctx, h, logger)
 	}
 
-	limit := int(cfg.Int(config.ClientLimit))
-	if limit < 1 {
-		limit = 1
-	}
+	limit := fitClientLimit(int(cfg.Int(config.ClientLimit)), logger)
 	r, err := newRunner(runnerConfig{
 		maxUse:       o.maxUse,
 		reuseTimeout: jitter(time.Duration(o.reuseTimeout) * time.Second),
@@ -187,6 +184,37 @@ func Run(spec Spec, args []string, getenv func(string) string) int {
 		return exitOSErr
 	}
 	return r.run(ctx)
+}
+
+// fdsPerSession is what one session may hold open at once: the socket,
+// the selected mailbox's index, cache and lock, a message file, and the
+// inotify descriptor of IDLE.
+const fdsPerSession = 4
+
+// fdReserve is kept for the process itself (database connections, logs).
+const fdReserve = 32
+
+// fitClientLimit caps client_limit so the sessions fit in the descriptor
+// limit master set (cyrus.conf maxfds, 256 by default): past it a session
+// would fail mid-command with an I/O error instead of waiting in the
+// listen queue for another process.
+func fitClientLimit(limit int, logger *slog.Logger) int {
+	if limit < 1 {
+		limit = 1
+	}
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == unix.RLIM_INFINITY {
+		return limit
+	}
+	fit := (int(rl.Cur) - fdReserve) / fdsPerSession
+	if fit < 1 {
+		fit = 1
+	}
+	if limit > fit {
+		logger.Warn(fmt.Sprintf("client_limit %d needs more file descriptors than maxfds %d allows; serving %d sessions per process (raise maxfds in cyrus.conf)", limit, rl.Cur, fit))
+		return fit
+	}
+	return limit
 }
 
 // checkUser enforces that no service runs as root unless the configuration
