@@ -3,49 +3,22 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
+	"github.com/cyrusgo/cyrusgo/libcyrus/tool/tooltest"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/cyrusgo/cyrusgo/libcyrus/acl"
-	"github.com/cyrusgo/cyrusgo/libcyrus/config"
 	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
-	"github.com/cyrusgo/cyrusgo/libcyrus/logging"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 	"github.com/cyrusgo/cyrusgo/libcyrus/tool"
 )
 
-var admin = acl.Identity{UserID: "cyrus", Admin: true}
-
-func setup(t *testing.T, extra string) (conf, dir string) {
-	t.Helper()
-	dir = t.TempDir()
-	conf = filepath.Join(dir, "imapd.conf")
-	text := "configdirectory: " + dir + "/conf\npartition-default: " + dir + "/spool\nadmins: cyrus\n" + extra
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return conf, dir
-}
-
-func withStore(t *testing.T, conf string, fn func(s *mailbox.Store)) {
-	t.Helper()
-	cfg, err := config.Load(conf, "", logging.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := cyrusdb.OpenStore(cfg.String(config.ConfigDirectory))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s, err := mailbox.New(cfg, st, logging.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn(s)
-}
+// The set-up every tool test shares lives in package tooltest.
+var (
+	admin     = tooltest.Admin
+	setup     = tooltest.Setup
+	withStore = tooltest.WithStore
+)
 
 func ctl(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
