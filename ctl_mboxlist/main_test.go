@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/cyrusgo/cyrusgo/libcyrus/tool/tooltest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 	"github.com/cyrusgo/cyrusgo/libcyrus/tool"
+	"github.com/cyrusgo/cyrusgo/libcyrus/tool/tooltest"
 )
 
 // The set-up every tool test shares lives in package tooltest.

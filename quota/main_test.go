@@ -1,13 +1,13 @@
 package main
 
 import (
-	"github.com/cyrusgo/cyrusgo/libcyrus/tool/tooltest"
 	"strings"
 	"testing"
 
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 	"github.com/cyrusgo/cyrusgo/libcyrus/quota"
 	"github.com/cyrusgo/cyrusgo/libcyrus/tool"
+	"github.com/cyrusgo/cyrusgo/libcyrus/tool/tooltest"
 )
 
 // The set-up every tool test shares lives in package tooltest.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"github.com/cyrusgo/cyrusgo/libcyrus/tool/tooltest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/cyrusgo/cyrusgo/libcyrus/acl"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 	"github.com/cyrusgo/cyrusgo/libcyrus/tool"
+	"github.com/cyrusgo/cyrusgo/libcyrus/tool/tooltest"
 )
 
 // The set-up every tool test shares lives in package tooltest.
