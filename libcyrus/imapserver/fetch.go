@@ -147,12 +147,11 @@ func (ss *session) fetch(byUID bool) result {
 	for start := 0; start < len(seqs); start += fetchChunk {
 		chunk := seqs[start:min(start+fetchChunk, len(seqs))]
 		recs = recs[:0]
-		for _, seq := range chunk {
-			r, err := m.Record(seq)
-			if err != nil {
-				continue // gone from the index (repacked): nothing to answer
-			}
-			recs = append(recs, fetchRec{seq: seq, r: r})
+		err := m.Records(chunk, func(seq uint32, r *mailbox.Record) {
+			recs = append(recs, fetchRec{seq: seq, r: *r})
+		})
+		if err != nil {
+			return ss.mboxResult("FETCH", err)
 		}
 		if setSeen {
 			fx.setSeen(recs)
