@@ -83,7 +83,8 @@ func (m *Mailbox) expungeWhere(pick func(r *Record) bool) ([]uint32, error) {
 		h.QuotaUsed -= c.r.Size
 		done = append(done, c.r.UID)
 	}
-	h.Dirty = h.Dirty&^dirtyRecords | dirtyQuota
+	h.settleRecords()
+	h.Dirty |= dirtyQuota
 	if err := m.commitHeader(&h); err != nil {
 		return nil, err
 	}

@@ -144,7 +144,7 @@ func (m *Mailbox) StoreFlags(uids []uint32, op FlagOp, flags []string, unchanged
 		// One fsync covers the records and the header: a crash in between
 		// leaves records ahead of the header, marked dirty for the next
 		// writer (headerForWrite) to repair.
-		h.Dirty &^= dirtyRecords
+		h.settleRecords()
 		if err := m.commitHeader(&h); err != nil {
 			return res, err
 		}

@@ -75,7 +75,23 @@ type Header struct {
 	// inconsistent (dirty* bits); whoever next holds the exclusive lock
 	// repairs it before changing anything (Mailbox.headerForWrite).
 	Dirty uint32
+	// ChangedModseq is the highest modseq given by a change in place
+	// (flags, expunge), as opposed to an append: a session whose view is
+	// at or above it learns what changed from the new records alone,
+	// without scanning the old ones for higher modseqs.
+	ChangedModseq uint64
 }
+
+// settleRecords ends a change in place: the records and the counters agree
+// again, and every record changed carries a modseq up to HighestModseq.
+func (h *Header) settleRecords() {
+	h.Dirty &^= dirtyRecords
+	h.ChangedModseq = h.HighestModseq
+}
+
+// headerHasChangedModseq marks a header written with ChangedModseq; one
+// written before the field existed reads as changed up to HighestModseq.
+const headerHasChangedModseq uint32 = 1
 
 // Dirty bits of the index header.
 const (
@@ -110,6 +126,8 @@ func (h *Header) marshal(b []byte) {
 	le.PutUint64(b[88:], uint64(h.POP3LastLogin))
 	le.PutUint64(b[96:], h.CreatedModseq)
 	le.PutUint32(b[104:], h.Dirty)
+	le.PutUint64(b[108:], h.ChangedModseq)
+	le.PutUint32(b[116:], headerHasChangedModseq)
 	le.PutUint32(b[slotSize-4:], crc32.ChecksumIEEE(b[:slotSize-4]))
 }
 
@@ -136,6 +154,10 @@ func (h *Header) unmarshal(b []byte) bool {
 	h.POP3LastLogin = int64(le.Uint64(b[88:]))
 	h.CreatedModseq = le.Uint64(b[96:])
 	h.Dirty = le.Uint32(b[104:])
+	h.ChangedModseq = h.HighestModseq
+	if le.Uint32(b[116:])&headerHasChangedModseq != 0 {
+		h.ChangedModseq = le.Uint64(b[108:])
+	}
 	return true
 }
 

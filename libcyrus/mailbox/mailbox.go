@@ -177,7 +177,8 @@ func (m *Mailbox) load(claimRecent bool) error {
 			// A change reached the records but not the header before a
 			// crash: the header must never be behind its records.
 			h.HighestModseq, h.Exists, h.QuotaUsed = maxModseq, exists, used
-			h.Dirty = h.Dirty&^dirtyRecords | dirtyQuota
+			h.settleRecords()
+			h.Dirty |= dirtyQuota
 			if err := m.commitHeader(&h); err != nil {
 				return err
 			}
@@ -231,7 +232,8 @@ func (m *Mailbox) headerForWrite() (Header, error) {
 			return h, err
 		}
 		h.Exists, h.QuotaUsed = exists, used
-		h.Dirty = h.Dirty&^dirtyRecords | dirtyQuota
+		h.settleRecords()
+		h.Dirty |= dirtyQuota
 		if err := m.commitHeader(&h); err != nil {
 			return h, err
 		}

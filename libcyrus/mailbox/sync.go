@@ -87,7 +87,10 @@ func (m *Mailbox) follow(h *Header, u *Update) error {
 		}
 	} else {
 		changedFrom := v.highestModseq
-		if h.HighestModseq > changedFrom && v.numRecords > 0 {
+		// Appends raise HIGHESTMODSEQ too; only a change in place (or a
+		// writer that died mid-change) calls for a scan of the old records.
+		inPlace := h.ChangedModseq > changedFrom || h.Dirty&dirtyRecords != 0
+		if inPlace && v.numRecords > 0 {
 			err := m.fs.idx.scanRecords(0, v.numRecords, func(i uint32, r *Record) error {
 				if r.Modseq <= changedFrom {
 					return nil
