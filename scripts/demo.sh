@@ -32,6 +32,9 @@ cyrusgo demo: data in $var
   POP3  127.0.0.1:8110 (STLS)       POP3S 127.0.0.1:8995
   LMTP  127.0.0.1:8024              ManageSieve 127.0.0.1:8190
   user "demo", password "demo"; admin "cyrus", password "admin"
+  mail client: server 127.0.0.1, IMAP port 8143 with STARTTLS (or 8993
+       with SSL/TLS), SMTP not provided, normal password; accept the
+       self-signed certificate
   try: /usr/lib/cyrus/bin/imtest -t "" -a demo -w demo -p 8143 127.0.0.1
        openssl s_client -connect 127.0.0.1:8993
 Stop with Ctrl-C.
