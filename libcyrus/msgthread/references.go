@@ -17,6 +17,7 @@ type container struct {
 	children []*container
 	subject  string // CaseMap of the base subject, messages only
 	rootIdx  int    // position among the children of the root (step 5)
+	node     *Node  // the result, once built
 }
 
 // References threads msgs by REFERENCES (RFC 5256 3), step by step:
@@ -352,27 +353,24 @@ func groupSubjects(roots []*container) []*container {
 
 // toNodes turns the containers into Nodes, without recursion.
 func toNodes(roots []*container) []*Node {
-	nodes := make(map[*container]*Node)
 	order := preorder(roots)
 	for _, c := range order {
-		n := &Node{}
+		c.node = &Node{}
 		if c.msg != nil {
-			n.Seq = c.msg.Seq
+			c.node.Seq = c.msg.Seq
 		}
-		nodes[c] = n
 	}
 	for _, c := range order {
-		n := nodes[c]
 		if len(c.children) > 0 {
-			n.Children = make([]*Node, len(c.children))
+			c.node.Children = make([]*Node, len(c.children))
 			for i, k := range c.children {
-				n.Children[i] = nodes[k]
+				c.node.Children[i] = k.node
 			}
 		}
 	}
 	out := make([]*Node, len(roots))
 	for i, c := range roots {
-		out[i] = nodes[c]
+		out[i] = c.node
 	}
 	return out
 }
