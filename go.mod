@@ -16,5 +16,5 @@ require (
 	github.com/golang/snappy v0.0.0-20180518054509-2e65f85255db // indirect
 	github.com/xdg-go/stringprep v1.0.4
 	golang.org/x/term v0.48.0
-	golang.org/x/text v0.14.0 // indirect
+	golang.org/x/text v0.14.0
 )

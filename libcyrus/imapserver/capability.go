@@ -19,7 +19,11 @@ func (ss *session) capabilities() string {
 	if ss.state != stateNotAuth {
 		caps = append(caps, "ACL", "BINARY", "CHILDREN", "CREATE-SPECIAL-USE", "LIST-EXTENDED",
 			"LIST-MYRIGHTS", "LIST-STATUS", "MOVE", "MULTIAPPEND", "NAMESPACE", "QUOTA",
-			"RIGHTS=kxten", "SPECIAL-USE", "STATUS=SIZE", "UIDPLUS", "UNSELECT", "XLIST", "IDLE")
+			"RIGHTS=kxten",
+			"SORT", "SORT=DISPLAY",
+			"SPECIAL-USE", "STATUS=SIZE",
+			"THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
+			"UIDPLUS", "UNSELECT", "XLIST", "IDLE")
 		if n := ss.srv.maxMsgSize; n > 0 {
 			caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(n, 10))
 		} else {

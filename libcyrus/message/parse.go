@@ -165,7 +165,9 @@ func (p *parser) summarise() {
 	if env.Subject.Valid {
 		s.Subject = decodeHeader(unfold(env.Subject.S))
 	}
-	s.BaseSubject = BaseSubject(s.Subject)
+	// Extracted from the raw value: step (1) of RFC 5256 2.1 decodes,
+	// and decoding twice could turn text into encoded-words.
+	s.BaseSubject = BaseSubject(env.Subject.S)
 	if env.Date.Valid {
 		s.Date, _ = ParseDate(env.Date.S)
 	}
