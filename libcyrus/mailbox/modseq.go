@@ -1,0 +1,71 @@
+package mailbox
+
+// Mod-sequences for CONDSTORE and QRESYNC (RFC 7162).
+//
+// How long expunges are remembered: an expunged message keeps its index
+// record, flagged expunged and stamped with the modseq of the expunge,
+// until cyr_expire -X removes records expunged longer ago than its
+// duration (ExpireExpunged), whatever expunge_mode says (immediate and
+// semidelayed only remove the message file sooner). A repack raises the
+// header's DeletedModseq to the highest modseq it dropped; below that the
+// index no longer knows what vanished, and QRESYNC falls back to
+// reporting every known UID that no longer exists (RFC 7162 3.2.5.2,
+// 3.2.6).
+
+// HighestModseq is the highest mod-sequence the session's view has
+// followed (what HIGHESTMODSEQ reports).
+func (m *Mailbox) HighestModseq() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.view.highestModseq
+}
+
+// Expunges is what the index remembers of the expunges after a
+// mod-sequence.
+type Expunges struct {
+	// UIDs are the expunged messages with a modseq above the one asked
+	// for, ascending; messages the view still shows (their expunge not
+	// yet reported to this session) are left out.
+	UIDs []uint32
+	// Complete is false when the index forgot expunges after the
+	// modseq asked for (a repack removed records up to DeletedModseq):
+	// the caller must then treat every UID it knows of and cannot find
+	// as expunged.
+	Complete bool
+	// Live are the UIDs of the messages in the view, ascending.
+	Live []uint32
+	// LastUID is the highest UID ever assigned.
+	LastUID uint32
+}
+
+// ExpungedSince returns the expunges with a mod-sequence above modseq
+// (RFC 7162 3.2.5.1 and 3.2.6: QRESYNC and UID FETCH VANISHED).
+func (m *Mailbox) ExpungedSince(modseq uint64) (Expunges, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var x Expunges
+	l, err := m.fs.lock(false)
+	if err != nil {
+		return x, err
+	}
+	defer l.Unlock()
+	h, err := m.fs.idx.readHeader()
+	if err != nil {
+		return x, err
+	}
+	// The lock may have reopened a repacked index: the view's slots must
+	// point into it before anything reads a record by sequence number.
+	if err := m.remapPositions(&h); err != nil {
+		return x, err
+	}
+	x.Complete = modseq >= h.DeletedModseq
+	x.LastUID = h.LastUID
+	x.Live = append([]uint32(nil), m.view.uids...)
+	err = m.fs.idx.scanRecords(0, h.NumRecords, func(_ uint32, r *Record) error {
+		if r.Expunged() && r.Modseq > modseq && m.seqLocked(r.UID) == 0 {
+			x.UIDs = append(x.UIDs, r.UID)
+		}
+		return nil
+	})
+	return x, err
+}
