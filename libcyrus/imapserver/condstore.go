@@ -16,11 +16,12 @@ import (
 )
 
 // condstore reports whether the client is CONDSTORE-aware (RFC 7162 3.1):
-// untagged FETCH responses then carry MODSEQ.
+// untagged FETCH responses then carry MODSEQ and, this server having
+// QRESYNC, the UID (3.2.4).
 func (ss *session) condstore() bool { return ss.enabled["CONDSTORE"] }
 
 // qresync reports whether ENABLE QRESYNC was accepted (RFC 7162 3.2.3):
-// VANISHED replaces EXPUNGE and untagged FETCH responses carry the UID.
+// VANISHED replaces EXPUNGE.
 func (ss *session) qresync() bool { return ss.enabled["QRESYNC"] }
 
 // enableCondstore is a CONDSTORE enabling command (RFC 7162 3.1): the
@@ -199,18 +200,16 @@ func (ss *session) qresyncSelect(q *qresyncParams) error {
 }
 
 // fetchVanished is the VANISHED modifier of UID FETCH (RFC 7162 3.2.6):
-// it needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC. Pending expunges
-// are reported first (allowed during UID FETCH), so what VANISHED
-// (EARLIER) lists is never still numbered in the session.
+// it needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC. VANISHED (EARLIER)
+// comes before any FETCH response; it leaves out expunges the session
+// has not been told of yet, which the VANISHED at the end of the command
+// reports (they still hold sequence numbers until then).
 func (ss *session) fetchVanished(set imapwire.SeqSet, byUID bool, a *fetchArgs) (result, bool) {
 	if !a.vanished {
 		return result{}, false
 	}
 	if !byUID || !a.haveChangedSince || !ss.qresync() {
 		return bad("Invalid VANISHED modifier to Fetch"), true
-	}
-	if err := ss.sendUpdates(true); err != nil {
-		return storeResult(err), true
 	}
 	if err := ss.writeVanishedEarlier(set, a.changedSince, nil); err != nil {
 		return storeResult(err), true

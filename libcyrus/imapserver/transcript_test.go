@@ -16,7 +16,7 @@ package imapserver
 //	                        as another process would
 //	@conn NAME              open connection NAME (greeting read) or switch to it
 //	@login USER             LOGIN on the current connection, answer read
-//	C: TEXT                 send TEXT and CRLF
+//	C: TEXT                 send TEXT and CRLF (<<NAME>> is a remembered value)
 //	S: PATTERN              read one line (CRLF removed) and match it
 //
 // A PATTERN is literal text with these holes:
@@ -292,7 +292,7 @@ func (tr *transcript) step(line string) error {
 		if tr.cur == nil {
 			return fmt.Errorf("C: before @conn")
 		}
-		tr.cur.send(line[3:])
+		tr.cur.send(tr.expand(line[3:]))
 		return nil
 	case strings.HasPrefix(line, "S:"):
 		if tr.cur == nil {
@@ -437,4 +437,15 @@ func (tr *transcript) match(pattern, got string) bool {
 		tr.vars[n] = m[i+1]
 	}
 	return true
+}
+
+// expand replaces <<NAME>> in a client line with the remembered value.
+func (tr *transcript) expand(s string) string {
+	return holeRE.ReplaceAllStringFunc(s, func(h string) string {
+		m := holeRE.FindStringSubmatch(h)
+		if v, ok := tr.vars[m[1]]; ok && m[2] == "" {
+			return v
+		}
+		return h
+	})
 }
