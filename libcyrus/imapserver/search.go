@@ -127,8 +127,10 @@ func (ss *session) search(tag string, byUID bool) result {
 	if err := ss.runSearch(prog, byUID, p.modseq, tag, &p.ret); err != nil {
 		return wireErr(err)
 	}
-	// RFC 3501 7.4.1: no EXPUNGE during SEARCH; UID SEARCH may have them.
-	if err := ss.sendUpdates(byUID); err != nil {
+	// RFC 3501 7.4.1: no EXPUNGE during SEARCH; UID SEARCH may have them,
+	// but no VANISHED when its criteria hold message numbers (RFC 7162
+	// 3.2.10.2).
+	if err := ss.sendUpdates(byUID && !(p.seqNums && ss.qresync())); err != nil {
 		return storeResult(err)
 	}
 	return ok("")
@@ -136,13 +138,14 @@ func (ss *session) search(tag string, byUID bool) result {
 
 // searchParser reads search-keys (RFC 3501 9).
 type searchParser struct {
-	r      *imapwire.Reader
-	keys   int
-	depth  int
-	modseq bool // the MODSEQ key was used (RFC 7162 3.1.5)
-	dollar bool // "$" was used (RFC 5182)
-	ret    searchReturn
-	now    time.Time // for OLDER and YOUNGER
+	r       *imapwire.Reader
+	keys    int
+	depth   int
+	modseq  bool // the MODSEQ key was used (RFC 7162 3.1.5)
+	dollar  bool // "$" was used (RFC 5182)
+	seqNums bool // a key names message sequence numbers
+	ret     searchReturn
+	now     time.Time // for OLDER and YOUNGER
 }
 
 func syntax(msg string) error { return &imapwire.SyntaxError{Msg: msg} }
@@ -195,6 +198,7 @@ func (p *searchParser) key(first bool) (*searchKey, error) {
 			return nil, err
 		}
 		p.dollar = p.dollar || set.Dollar
+		p.seqNums = true
 		return &searchKey{op: sSeq, set: set}, nil
 	}
 	atom, err := r.ReadAtom()

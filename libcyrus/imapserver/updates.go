@@ -1,6 +1,8 @@
 package imapserver
 
 import (
+	"fmt"
+
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 )
 
@@ -16,6 +18,13 @@ func (ss *session) sendUpdates(allowExpunge bool) error {
 		return err
 	}
 	ss.writeUpdate(&u)
+	if !allowExpunge && ss.qresync() {
+		// RFC 7162 3.2: while expunges wait, HIGHESTMODSEQ stays below
+		// them, whatever MODSEQ the FETCH responses showed.
+		if low := ss.mbox.PendingExpungeModseq(); low > 0 {
+			ss.w.Raw(fmt.Sprintf("* OK [HIGHESTMODSEQ %d] Ok\r\n", low-1))
+		}
+	}
 	return nil
 }
 

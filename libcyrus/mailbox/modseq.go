@@ -69,3 +69,33 @@ func (m *Mailbox) ExpungedSince(modseq uint64) (Expunges, error) {
 	})
 	return x, err
 }
+
+// PendingExpungeModseq is the lowest mod-sequence of the expunges the
+// view holds back (RFC 3501 7.4.1 forbids reporting them during FETCH,
+// STORE and SEARCH), 0 when there are none. RFC 7162 3.2 wants a
+// HIGHESTMODSEQ below it sent meanwhile, so a client that loses the
+// connection resynchronises from before them.
+func (m *Mailbox) PendingExpungeModseq() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var low uint64
+	for _, uid := range m.view.pending {
+		seq := m.seqLocked(uid)
+		if seq == 0 {
+			continue
+		}
+		p := m.view.pos[seq-1]
+		if p == noPos {
+			// Repacked away: DeletedModseq stands for it.
+			continue
+		}
+		r, err := m.fs.idx.readRecord(p)
+		if err != nil || r.UID != uid {
+			continue
+		}
+		if low == 0 || r.Modseq < low {
+			low = r.Modseq
+		}
+	}
+	return low
+}
