@@ -239,3 +239,42 @@ func TestQresyncAfterRepack(t *testing.T) {
 	want(a, "Q5", "SELECT INBOX (QRESYNC ("+uv+" 8 1:4 (1 2)))", "* VANISHED (EARLIER) 1:2", "Q5 OK [READ-WRITE] Completed")
 	want(a, "Q6", "SELECT INBOX (QRESYNC ("+uv+" 8))", "* VANISHED (EARLIER) 1:2", "Q6 OK [READ-WRITE] Completed")
 }
+
+// cyrusCapabilities is Cyrus 3.6's list after login (reference session
+// imap_alice_session.txt), with SEARCHRES, which it does not offer, where
+// the alphabetical order puts it.
+const cyrusCapabilities = "IMAP4rev1 LITERAL+ ID ENABLE ACL ANNOTATE-EXPERIMENT-1 BINARY CATENATE CHILDREN CONDSTORE " +
+	"CREATE-SPECIAL-USE ESEARCH ESORT LIST-EXTENDED LIST-MYRIGHTS LIST-STATUS MAILBOX-REFERRALS METADATA MOVE " +
+	"MULTIAPPEND NAMESPACE OBJECTID PREVIEW QRESYNC QUOTA RIGHTS=kxten SAVEDATE SEARCH=FUZZY SEARCHRES SORT " +
+	"SORT=DISPLAY SPECIAL-USE STATUS=SIZE THREAD=ORDEREDSUBJECT THREAD=REFERENCES UIDPLUS UNSELECT URLAUTH " +
+	"URLAUTH=BINARY WITHIN DIGEST=SHA1 LIST-METADATA NO_ATOMIC_RENAME SCAN SORT=MODSEQ SORT=UID THREAD=REFS " +
+	"X-CREATEDMODSEQ X-REPLICATION X-SIEVE-MAILBOX XLIST XMOVE LOGINDISABLED COMPRESS=DEFLATE X-QUOTA=STORAGE " +
+	"X-QUOTA=MESSAGE X-QUOTA=X-ANNOTATION-STORAGE X-QUOTA=X-NUM-FOLDERS IDLE APPENDLIMIT=4294967295"
+
+// The CAPABILITY list offers CONDSTORE, ESEARCH, QRESYNC, SEARCHRES and
+// WITHIN, everything in Cyrus 3.6's order.
+func TestCapabilitiesFollowCyrusOrder(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	c := e.dial()
+	c.mustOK("L", "LOGIN alice secret")
+	out := c.mustOK("C", "CAPABILITY")
+	got := strings.Fields(strings.TrimPrefix(out[0], "* CAPABILITY "))
+	for _, want := range []string{"CONDSTORE", "ESEARCH", "QRESYNC", "SEARCHRES", "WITHIN"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("CAPABILITY lacks %s: %q", want, out[0])
+		}
+	}
+	ref := strings.Fields(cyrusCapabilities)
+	pos := -1
+	for _, g := range got {
+		i := slices.Index(ref, g)
+		if i < 0 {
+			continue // not in Cyrus's list (AUTH=, STARTTLS before login...)
+		}
+		if i < pos {
+			t.Errorf("%s comes out of Cyrus's order in %q", g, out[0])
+		}
+		pos = i
+	}
+}
