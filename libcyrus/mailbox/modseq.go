@@ -4,13 +4,15 @@ package mailbox
 //
 // How long expunges are remembered: an expunged message keeps its index
 // record, flagged expunged and stamped with the modseq of the expunge,
-// until cyr_expire -X removes records expunged longer ago than its
-// duration (ExpireExpunged), whatever expunge_mode says (immediate and
-// semidelayed only remove the message file sooner). A repack raises the
-// header's DeletedModseq to the highest modseq it dropped; below that the
-// index no longer knows what vanished, and QRESYNC falls back to
-// reporting every known UID that no longer exists (RFC 7162 3.2.5.2,
-// 3.2.6).
+// until cyr_expire -X removes the records expunged longer ago than its
+// duration (ExpireExpunged; Debian's EVENTS run "cyr_expire -E 4 -X 28"
+// daily, so 28 days). expunge_mode only decides when the message file
+// goes: at once with immediate, with the record otherwise; unlike Cyrus,
+// immediate does not drop the record, so QRESYNC stays exact. A repack
+// raises the header's DeletedModseq to the highest modseq it dropped;
+// from there down the index no longer knows what vanished, and QRESYNC
+// reports every UID the client knows that no longer exists (RFC 7162
+// 3.2.5.2, 3.2.6).
 
 // HighestModseq is the highest mod-sequence the session's view has
 // followed (what HIGHESTMODSEQ reports).
