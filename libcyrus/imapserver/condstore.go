@@ -181,9 +181,10 @@ func (ss *session) qresyncSelect(q *qresyncParams) error {
 	if len(uids) > 0 {
 		last = uids[len(uids)-1]
 	}
+	ranges := known.Resolve(last)
 	fx := fetcher{ss: ss, args: &args}
 	for i, uid := range uids {
-		if !known.Contains(uid, last) {
+		if !inRanges(ranges, uid) {
 			continue
 		}
 		seq := uint32(i + 1)

@@ -104,9 +104,6 @@ func (ss *session) runESearch(prog *searchKey, byUID, withModseq bool, tag strin
 			modseqs = append(modseqs, r.Modseq)
 		}
 	}
-	if withModseq && modseqs == nil {
-		modseqs = []uint64{}
-	}
 	if ret.answers() {
 		ss.writeESearch(tag, byUID, ret, nums, modseqs)
 	}
