@@ -109,43 +109,59 @@ func (ss *session) readSelectParams() (selectParams, error) {
 // readQresync reads "(" uidvalidity SP mod-sequence-value [SP known-uids]
 // [SP seq-match-data] ")" (RFC 7162 7).
 func readQresync(r *imapwire.Reader) (*qresyncParams, error) {
-	bad := syntax("Invalid QRESYNC parameter list")
 	q := &qresyncParams{}
+	// Anything unreadable in the list is this one BAD; I/O errors stay.
+	bad := func(err error) error {
+		if err != nil && !imapwire.IsClientError(err) {
+			return err
+		}
+		return syntax("Invalid QRESYNC parameter list")
+	}
+	seqSet := func(dst *imapwire.SeqSet) error {
+		set, err := r.ReadSequenceSet()
+		if err != nil || set.Dollar {
+			return bad(err)
+		}
+		*dst = set
+		return nil
+	}
 	if err := r.Expect('('); err != nil {
 		return nil, err
 	}
 	var err error
 	if q.uidValidity, err = r.ReadNumber(); err != nil || q.uidValidity == 0 {
-		return nil, bad
+		return nil, bad(err)
 	}
 	if err := r.SP(); err != nil {
 		return nil, err
 	}
 	if q.modseq, err = r.ReadNumber64(); err != nil || q.modseq == 0 {
-		return nil, bad
+		return nil, bad(err)
 	}
 	if r.PeekSP() {
 		r.SP()
 		if c, _ := r.Peek(); c != '(' {
-			if q.knownUIDs, err = r.ReadSequenceSet(); err != nil || q.knownUIDs.Dollar {
-				return nil, bad
+			if err := seqSet(&q.knownUIDs); err != nil {
+				return nil, err
 			}
 			q.haveKnown = true
+			if r.PeekSP() {
+				r.SP()
+				if c, _ := r.Peek(); c != '(' {
+					return nil, bad(nil)
+				}
+			}
 		}
 	}
-	if q.haveKnown && r.PeekSP() {
-		r.SP()
-	}
-	if c, _ := r.Peek(); c == '(' {
-		r.Expect('(')
-		if q.matchSeqs, err = r.ReadSequenceSet(); err != nil || q.matchSeqs.Dollar {
-			return nil, bad
+	if r.Accept('(') {
+		if err := seqSet(&q.matchSeqs); err != nil {
+			return nil, err
 		}
 		if err := r.SP(); err != nil {
 			return nil, err
 		}
-		if q.matchUIDs, err = r.ReadSequenceSet(); err != nil || q.matchUIDs.Dollar {
-			return nil, bad
+		if err := seqSet(&q.matchUIDs); err != nil {
+			return nil, err
 		}
 		if err := r.Expect(')'); err != nil {
 			return nil, err

@@ -45,6 +45,9 @@ func TestReadQresync(t *testing.T) {
 		{"(1 2 1:3 (1 2)\r\n", "error"},
 		{"(x 2)\r\n", "error"},
 		{"(1 2 1:3 (1 2) 4)\r\n", "error"},
+		{"(1 2 1:3 )\r\n", "error"},
+		{"(1 2 )\r\n", "error"},
+		{"(1 2 1:3 4)\r\n", "error"},
 	} {
 		q, err := readQresync(wireReader(t, tc.in))
 		got := "error"
