@@ -121,12 +121,13 @@ func (ss *session) writeESearch(tag string, byUID bool, o *searchReturn, nums []
 }
 
 // runSet is nums as a sequence-set in their own order: each run of
-// consecutive ascending numbers becomes one range. For ascending nums
-// it is the shortest set; for a SORT result it keeps the order.
+// consecutive ascending numbers becomes one range (never a descending
+// one, RFC 5267 3.2). For ascending nums it is the shortest set; for a
+// SORT result it keeps the sort order.
 func runSet(nums []uint32) imapwire.SeqSet {
 	var s imapwire.SeqSet
 	for _, n := range nums {
-		if k := len(s.Ranges) - 1; k >= 0 && uint64(s.Ranges[k].Stop)+1 == uint64(n) && s.Ranges[k].Stop >= s.Ranges[k].Start {
+		if k := len(s.Ranges) - 1; k >= 0 && uint64(s.Ranges[k].Stop)+1 == uint64(n) {
 			s.Ranges[k].Stop = n
 			continue
 		}
