@@ -239,6 +239,7 @@ func cmdID(ss *session, tag string) result {
 // enabled; others are ignored, as the RFC says.
 func cmdEnable(ss *session, tag string) result {
 	var enabled []string
+	resync := map[string]bool{}
 	for ss.r.PeekSP() {
 		ss.r.SP()
 		ext, err := ss.r.ReadAtom()
@@ -252,11 +253,14 @@ func cmdEnable(ss *session, tag string) result {
 				ss.w.SetUTF8Accept(true)
 				enabled = append(enabled, e)
 			}
+		case "CONDSTORE", "QRESYNC":
+			resync[e] = true
 		}
 	}
 	if err := ss.r.ReadEOL(); err != nil {
 		return wireErr(err)
 	}
+	enabled = append(enabled, ss.enableResync(resync)...)
 	ss.w.Raw("* ENABLED")
 	for _, e := range enabled {
 		ss.w.Raw(" " + e)

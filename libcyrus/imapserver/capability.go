@@ -17,13 +17,16 @@ func (ss *session) capabilities() string {
 	}
 	caps = append(caps, "ID", "ENABLE")
 	if ss.state != stateNotAuth {
-		caps = append(caps, "ACL", "BINARY", "CHILDREN", "CREATE-SPECIAL-USE", "LIST-EXTENDED",
-			"LIST-MYRIGHTS", "LIST-STATUS", "MOVE", "MULTIAPPEND", "NAMESPACE", "QUOTA",
-			"RIGHTS=kxten",
-			"SORT", "SORT=DISPLAY",
-			"SPECIAL-USE", "STATUS=SIZE",
-			"THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
-			"UIDPLUS", "UNSELECT", "XLIST", "IDLE")
+		caps = append(caps, "ACL", "BINARY", "CATENATE", "CHILDREN", "CONDSTORE", "CREATE-SPECIAL-USE",
+			"ESEARCH", "LIST-EXTENDED", "LIST-MYRIGHTS", "LIST-STATUS", "METADATA", "MOVE", "MULTIAPPEND",
+			"NAMESPACE", "OBJECTID", "PREVIEW", "QRESYNC", "QUOTA", "RIGHTS=kxten", "SAVEDATE", "SEARCHRES",
+			"SORT", "SORT=DISPLAY", "SPECIAL-USE", "STATUS=SIZE", "THREAD=ORDEREDSUBJECT",
+			"THREAD=REFERENCES", "UIDPLUS", "UNSELECT", "WITHIN", "LIST-METADATA", "XLIST")
+		if !ss.compressed {
+			// RFC 4978 3: offered only while no compression is active.
+			caps = append(caps, "COMPRESS=DEFLATE")
+		}
+		caps = append(caps, "IDLE")
 		if n := ss.srv.maxMsgSize; n > 0 {
 			caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(n, 10))
 		} else {

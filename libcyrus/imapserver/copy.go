@@ -39,9 +39,8 @@ func (ss *session) copyMessages(byUID, move bool) result {
 	if move {
 		cmd = "Move"
 	}
-	if set.Dollar {
-		return bad("Invalid sequence in " + cmd)
-	}
+	dollar := set.Dollar
+	set = ss.dollarSet(set, byUID)
 	name, err := ss.toInternal(ext)
 	if err != nil {
 		return no("NONEXISTENT", "Mailbox does not exist")
@@ -50,7 +49,8 @@ func (ss *session) copyMessages(byUID, move bool) result {
 	uids := m.UIDs()
 	seqs := selectMessages(set, byUID, uids)
 	if len(seqs) == 0 {
-		if byUID {
+		if byUID || dollar {
+			// RFC 5182 2.1: an empty "$" is no error either.
 			// RFC 3501 6.4.8: UIDs that do not exist are no error.
 			return ok("")
 		}

@@ -67,6 +67,7 @@ type fetchArgs struct {
 	setSeen                                bool // a non-PEEK body item (RFC 3501 6.4.5)
 	changedSince                           uint64
 	haveChangedSince                       bool
+	vanished                               bool // RFC 7162 3.2.6 (condstore.go)
 }
 
 func (a *fetchArgs) needSummary() bool {
@@ -123,9 +124,8 @@ func (ss *session) fetch(byUID bool) result {
 	if err := ss.r.ReadEOL(); err != nil {
 		return wireErr(err)
 	}
-	if set.Dollar {
-		return bad("Invalid sequence in Fetch")
-	}
+	dollar := set.Dollar
+	set = ss.dollarSet(set, byUID)
 	if !(args.flags || args.uid || args.internalDate || args.modseq || args.size || args.envelope ||
 		args.bodyStructure || args.body || args.rfc822 || args.rfc822Header || args.rfc822Text || len(args.sections) > 0) {
 		return bad("Missing required argument to Fetch")
@@ -137,6 +137,12 @@ func (ss *session) fetch(byUID bool) result {
 	if args.haveChangedSince {
 		// RFC 7162 3.1.4.1: CHANGEDSINCE implies MODSEQ.
 		args.modseq = true
+	}
+	if res, done := ss.fetchVanished(set, byUID, &args); done {
+		return res
+	}
+	if args.modseq {
+		ss.enableCondstore()
 	}
 
 	m := ss.mbox
@@ -178,7 +184,7 @@ func (ss *session) fetch(byUID bool) result {
 		// RFC 3516 4.2: a CTE the server cannot decode fails the request.
 		return no("UNKNOWN-CTE", "Can not decode message part")
 	}
-	if len(seqs) == 0 && !byUID {
+	if len(seqs) == 0 && !byUID && !dollar {
 		// Cyrus answers a FETCH that named no message with NO; a UID
 		// FETCH of UIDs that do not exist is no error (RFC 3501 6.4.8).
 		return no("", "No matching messages")
@@ -288,6 +294,10 @@ func (a *fetchArgs) readModifier(r *imapwire.Reader) error {
 	name, err := r.ReadAtom()
 	if err != nil {
 		return err
+	}
+	if strings.EqualFold(name, "VANISHED") {
+		a.vanished = true
+		return nil
 	}
 	if !strings.EqualFold(name, "CHANGEDSINCE") {
 		return &imapwire.SyntaxError{Msg: "Invalid Fetch modifier " + name}
@@ -589,7 +599,8 @@ func (fx *fetcher) one(fr *fetchRec) {
 		item("FLAGS")
 		ss.writeFlags(r, &fx.kw)
 	}
-	if a.uid {
+	// RFC 7162 3.2.4: setting \Seen is reported with UID and MODSEQ.
+	if a.uid || fr.flagsChanged && ss.condstore() {
 		item("UID")
 		w.Number(r.UID)
 	}
@@ -597,7 +608,7 @@ func (fx *fetcher) one(fr *fetchRec) {
 		item("INTERNALDATE")
 		w.Raw(`"` + r.InternalDate.Format(internalDateLayout) + `"`)
 	}
-	if a.modseq {
+	if a.modseq || fr.flagsChanged && ss.condstore() {
 		item("MODSEQ")
 		w.Byte('(')
 		w.Number64(r.Modseq)

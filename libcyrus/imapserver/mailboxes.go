@@ -623,6 +623,9 @@ func cmdStatus(ss *session, tag string) result {
 	if err := ss.r.ReadEOL(); err != nil {
 		return wireErr(err)
 	}
+	if items&statusHighestModseq != 0 {
+		ss.enableCondstore() // RFC 7162 3.1
+	}
 	name, err := ss.toInternal(ext)
 	if err != nil {
 		return no("", textNoMailbox)

@@ -46,6 +46,8 @@ const (
 	sBody                // body text contains str
 	sText                // header or body contains str
 	sModseq              // modseq >= num
+	sOlder               // internal date before day, here unix seconds (RFC 5032)
+	sYounger             // internal date at or after day, unix seconds
 )
 
 // searchKey is one node of a search program.
@@ -79,16 +81,16 @@ func (k *searchKey) cost() int {
 	return 0
 }
 
-func cmdSearch(ss *session, tag string) result    { return ss.search(false) }
-func cmdUIDSearch(ss *session, tag string) result { return ss.search(true) }
+func cmdSearch(ss *session, tag string) result    { return ss.search(tag, false) }
+func cmdUIDSearch(ss *session, tag string) result { return ss.search(tag, true) }
 
 // errBadCharset is a CHARSET other than UTF-8 and US-ASCII.
 type errBadCharset struct{ name string }
 
 func (e *errBadCharset) Error() string { return "unsupported charset " + e.name }
 
-func (ss *session) search(byUID bool) result {
-	p := searchParser{r: ss.r}
+func (ss *session) search(tag string, byUID bool) result {
+	p := searchParser{r: ss.r, now: time.Now()}
 	prog := &searchKey{op: sAnd}
 	for first := true; ; first = false {
 		if err := ss.r.SP(); err != nil {
@@ -99,6 +101,10 @@ func (ss *session) search(byUID bool) result {
 			var bc *errBadCharset
 			if errors.As(err, &bc) {
 				ss.r.SkipLine()
+				if p.ret.save {
+					// RFC 5182 2.1: a SAVE that fails with NO empties "$".
+					ss.searchRes = nil
+				}
 				// RFC 3501 6.4.4: NO [BADCHARSET] lists what is supported.
 				return no("BADCHARSET (UTF-8 US-ASCII)", "Unrecognized character set "+bc.name)
 			}
@@ -113,13 +119,18 @@ func (ss *session) search(byUID bool) result {
 		return wireErr(err)
 	}
 	if p.dollar {
-		return bad("Invalid sequence in Search")
+		ss.substituteDollar(prog)
 	}
-	if err := ss.runSearch(prog, byUID, p.modseq); err != nil {
+	if p.modseq {
+		ss.enableCondstore()
+	}
+	if err := ss.runSearch(prog, byUID, p.modseq, tag, &p.ret); err != nil {
 		return wireErr(err)
 	}
-	// RFC 3501 7.4.1: no EXPUNGE during SEARCH; UID SEARCH may have them.
-	if err := ss.sendUpdates(byUID); err != nil {
+	// RFC 3501 7.4.1: no EXPUNGE during SEARCH; UID SEARCH may have them,
+	// but no VANISHED when its criteria hold message numbers (RFC 7162
+	// 3.2.10.2).
+	if err := ss.sendUpdates(byUID && !(p.seqNums && ss.qresync())); err != nil {
 		return storeResult(err)
 	}
 	return ok("")
@@ -127,11 +138,14 @@ func (ss *session) search(byUID bool) result {
 
 // searchParser reads search-keys (RFC 3501 9).
 type searchParser struct {
-	r      *imapwire.Reader
-	keys   int
-	depth  int
-	modseq bool // the MODSEQ key was used (RFC 7162 3.1.5)
-	dollar bool // "$" was used: SEARCHRES is not offered
+	r       *imapwire.Reader
+	keys    int
+	depth   int
+	modseq  bool // the MODSEQ key was used (RFC 7162 3.1.5)
+	dollar  bool // "$" was used (RFC 5182)
+	seqNums bool // a key names message sequence numbers
+	ret     searchReturn
+	now     time.Time // for OLDER and YOUNGER
 }
 
 func syntax(msg string) error { return &imapwire.SyntaxError{Msg: msg} }
@@ -184,6 +198,7 @@ func (p *searchParser) key(first bool) (*searchKey, error) {
 			return nil, err
 		}
 		p.dollar = p.dollar || set.Dollar
+		p.seqNums = true
 		return &searchKey{op: sSeq, set: set}, nil
 	}
 	atom, err := r.ReadAtom()
@@ -192,6 +207,20 @@ func (p *searchParser) key(first bool) (*searchKey, error) {
 	}
 	name := strings.ToUpper(atom)
 	switch name {
+	case "RETURN":
+		// RFC 4731 3.1: RETURN options come first, before CHARSET.
+		if !first || p.ret.given {
+			return nil, syntax("Invalid Search criteria")
+		}
+		ret, err := spArg(p, func() (searchReturn, error) { return readSearchReturn(r) })
+		if err != nil {
+			return nil, err
+		}
+		p.ret = ret
+		if err := r.SP(); err != nil {
+			return nil, err
+		}
+		return p.key(true)
 	case "CHARSET":
 		if !first {
 			return nil, syntax("Invalid Search criteria")
@@ -278,6 +307,20 @@ func (p *searchParser) key(first bool) (*searchKey, error) {
 			return &searchKey{op: sLarger, num: n}, nil
 		}
 		return &searchKey{op: sSmaller, num: n}, nil
+	case "OLDER", "YOUNGER":
+		// RFC 5032: an interval in seconds back from now.
+		n, err := spArg(p, r.ReadNumber)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, syntax("Invalid Search criteria")
+		}
+		op := sOlder
+		if name == "YOUNGER" {
+			op = sYounger
+		}
+		return &searchKey{op: op, day: p.now.Unix() - int64(n)}, nil
 	case "UID":
 		set, err := spArg(p, r.ReadSequenceSet)
 		if err != nil {

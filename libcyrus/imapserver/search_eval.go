@@ -23,8 +23,9 @@ const maxSearchHeader = 1 << 20
 // runSearch writes the untagged SEARCH response of prog over the whole
 // view: "* SEARCH" and the matching sequence numbers or UIDs, ascending,
 // then with the MODSEQ key the highest mod-sequence of the matches
-// (RFC 7162 3.1.5).
-func (ss *session) runSearch(prog *searchKey, byUID, withModseq bool) error {
+// (RFC 7162 3.1.5). With RETURN options the matches are gathered for one
+// ESEARCH response and for SAVE instead (esearch.go).
+func (ss *session) runSearch(prog *searchKey, byUID, withModseq bool, tag string, ret *searchReturn) error {
 	m := ss.mbox
 	uids := m.UIDs()
 	lastUID := uint32(0)
@@ -35,6 +36,9 @@ func (ss *session) runSearch(prog *searchKey, byUID, withModseq bool) error {
 	ev := searchEval{ss: ss, m: m}
 	defer ev.release()
 	w := ss.w
+	if ret.given {
+		return ss.runESearch(prog, byUID, withModseq, tag, ret, uids)
+	}
 	w.Raw("* SEARCH")
 	var highest uint64
 	for i := range uids {
@@ -68,6 +72,45 @@ func (ss *session) runSearch(prog *searchKey, byUID, withModseq bool) error {
 	}
 	w.CRLF()
 	return w.Err()
+}
+
+// runESearch evaluates prog for SEARCH RETURN: one ESEARCH response,
+// and the result saved for "$" with SAVE (RFC 5182 2.4).
+func (ss *session) runESearch(prog *searchKey, byUID, withModseq bool, tag string, ret *searchReturn, uids []uint32) error {
+	m := ss.mbox
+	ev := searchEval{ss: ss, m: m}
+	defer ev.release()
+	var nums, found []uint32
+	var modseqs []uint64
+	for i := range uids {
+		seq := uint32(i + 1)
+		r, err := m.Record(seq)
+		if err != nil || r.Expunged() {
+			continue
+		}
+		ev.start(seq, &r)
+		matched := ev.match(prog)
+		ev.release()
+		if !matched {
+			continue
+		}
+		found = append(found, r.UID)
+		if byUID {
+			nums = append(nums, r.UID)
+		} else {
+			nums = append(nums, seq)
+		}
+		if withModseq {
+			modseqs = append(modseqs, r.Modseq)
+		}
+	}
+	if ret.answers() {
+		ss.writeESearch(tag, byUID, ret, nums, modseqs)
+	}
+	if ret.save {
+		ss.searchRes = ret.saved(found)
+	}
+	return ss.w.Err()
 }
 
 // prepare resolves the sequence sets against the view ("*" is the last
@@ -208,6 +251,10 @@ func (e *searchEval) match(k *searchKey) bool {
 		return d >= k.day
 	case sModseq:
 		return r.Modseq >= k.num
+	case sOlder:
+		return r.InternalDate.Unix() < k.day
+	case sYounger:
+		return r.InternalDate.Unix() >= k.day
 	case sHeader:
 		return e.headerContains(k.field, k.str)
 	case sBody:

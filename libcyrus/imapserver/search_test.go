@@ -60,3 +60,5 @@ func TestCompleteRunes(t *testing.T) {
 		}
 	}
 }
+
+func TestESearchTranscript(t *testing.T) { t.Parallel(); runTranscript(t, "esearch.txt") }

@@ -27,11 +27,11 @@ func (ss *session) selectMailbox(examine bool) result {
 	if err != nil {
 		return wireErr(err)
 	}
-	// SELECT parameters (CONDSTORE, QRESYNC) are read and ignored until
-	// those extensions are implemented.
+	// RFC 7162 3.1.8, 3.2.5: CONDSTORE and QRESYNC (condstore.go).
+	var params selectParams
 	if ss.r.PeekSP() {
 		ss.r.SP()
-		if err := ss.r.ReadList(skipValue); err != nil {
+		if params, err = ss.readSelectParams(); err != nil {
 			return wireErr(err)
 		}
 	}
@@ -42,6 +42,10 @@ func (ss *session) selectMailbox(examine bool) result {
 		// RFC 7162 3.2.11: leaving the old mailbox is announced.
 		ss.closeMailbox(false)
 		ss.w.Raw("* OK [CLOSED] Ok\r\n")
+	}
+	if params.condstore {
+		// Nothing is selected: HIGHESTMODSEQ follows with the new mailbox.
+		ss.enabled["CONDSTORE"] = true
 	}
 	name, err := ss.toInternal(ext)
 	if err != nil {
@@ -64,6 +68,12 @@ func (ss *session) selectMailbox(examine bool) result {
 	ss.w.Raw(fmt.Sprintf("* OK [UIDNEXT %d] Ok\r\n", st.UIDNext))
 	ss.w.Raw(fmt.Sprintf("* OK [HIGHESTMODSEQ %d] Ok\r\n", st.HighestModseq))
 	ss.w.Raw(fmt.Sprintf("* OK [MAILBOXID (%s)] Ok\r\n", m.Entry().UniqueID))
+	ss.searchRes = nil // RFC 5182 2.1
+	if params.qresync != nil {
+		if err := ss.qresyncSelect(params.qresync); err != nil {
+			return storeResult(err)
+		}
+	}
 	if m.ReadOnly() {
 		return okCode("READ-ONLY", "Completed")
 	}
@@ -93,20 +103,6 @@ func (ss *session) permanentFlags(m *mailbox.Mailbox) []string {
 	return out
 }
 
-// skipValue reads and discards one list element (an atom, string or
-// nested list).
-func skipValue(r *imapwire.Reader) error {
-	c, err := r.Peek()
-	if err != nil {
-		return err
-	}
-	if c == '(' {
-		return r.ReadList(skipValue)
-	}
-	_, err = r.ReadAString()
-	return err
-}
-
 // closeMailbox leaves the selected mailbox; expunge applies CLOSE's
 // silent expunge (RFC 3501 6.4.2).
 func (ss *session) closeMailbox(expunge bool) {
@@ -120,6 +116,7 @@ func (ss *session) closeMailbox(expunge bool) {
 	}
 	ss.mbox.Close()
 	ss.mbox, ss.mboxName = nil, ""
+	ss.searchRes = nil
 	ss.state = stateAuth
 }
 
@@ -168,6 +165,7 @@ func cmdUIDExpunge(ss *session, tag string) result {
 	if err := ss.r.ReadEOL(); err != nil {
 		return wireErr(err)
 	}
+	set = ss.dollarSet(set, true)
 	uids := ss.mbox.UIDs()
 	var pick []uint32
 	last := uint32(0)
@@ -189,11 +187,16 @@ func (ss *session) expunge(uids []uint32) result {
 	if ss.mbox.ReadOnly() {
 		return no("READ-ONLY", "Mailbox is read-only")
 	}
-	if _, err := ss.mbox.Expunge(uids); err != nil {
+	gone, err := ss.mbox.Expunge(uids)
+	if err != nil {
 		return storeResult(err)
 	}
 	if err := ss.sendUpdates(true); err != nil {
 		return storeResult(err)
+	}
+	if len(gone) > 0 && ss.qresync() {
+		// RFC 7162 3.2.7, 3.2.9: the new HIGHESTMODSEQ in the tagged OK.
+		return okCode(fmt.Sprintf("HIGHESTMODSEQ %d", ss.mbox.HighestModseq()), "Completed")
 	}
 	return ok("")
 }

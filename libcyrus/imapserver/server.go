@@ -115,6 +115,9 @@ type session struct {
 
 	mbox     *mailbox.Mailbox
 	mboxName string // internal name of the selected mailbox
+	// searchRes is the SEARCHRES "$" (RFC 5182): the UIDs the last
+	// SEARCH RETURN (SAVE) found in the selected mailbox.
+	searchRes []uint32
 
 	enabled map[string]bool
 	bad     int

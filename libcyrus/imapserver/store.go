@@ -94,9 +94,7 @@ func (ss *session) store(byUID bool) result {
 	if err := ss.r.ReadEOL(); err != nil {
 		return wireErr(err)
 	}
-	if set.Dollar {
-		return bad("Invalid sequence in Store")
-	}
+	set = ss.dollarSet(set, byUID)
 	kept := flags[:0]
 	for _, f := range flags {
 		if strings.HasPrefix(f, `\`) && !isSystemFlag(f) {
@@ -119,6 +117,9 @@ func (ss *session) store(byUID bool) result {
 	for i, s := range seqs {
 		pick[i] = uids[s-1]
 	}
+	if conditional {
+		ss.enableCondstore()
+	}
 	var res mailbox.StoreResult
 	if conditional && unchangedSince == 0 {
 		// RFC 7162 3.1.3: UNCHANGEDSINCE 0 always fails, every message
@@ -127,7 +128,11 @@ func (ss *session) store(byUID bool) result {
 	} else if res, err = m.StoreFlags(pick, op, flags, unchangedSince); err != nil {
 		return storeResult(err)
 	}
-	if !silent {
+	// RFC 7162 3.1.3: a CONDSTORE-aware client is told the new
+	// mod-sequence of each message, even with .SILENT (then alone, as the
+	// RFC's examples show, with the UID, 3.2.4).
+	withModseq := ss.condstore()
+	if !silent || withModseq {
 		var kc keywordCache
 		for _, uid := range res.Changed {
 			seq := m.SeqOf(uid)
@@ -140,15 +145,20 @@ func (ss *session) store(byUID bool) result {
 			}
 			ss.w.Untagged()
 			ss.w.Number(seq)
-			ss.w.Raw(" FETCH (FLAGS ")
-			ss.writeFlags(&r, &kc)
-			if byUID {
-				ss.w.Raw(" UID ")
-				ss.w.Number(uid)
+			ss.w.Raw(" FETCH (")
+			sep := ""
+			if !silent {
+				ss.w.Raw("FLAGS ")
+				ss.writeFlags(&r, &kc)
+				sep = " "
 			}
-			if conditional {
-				// RFC 7162 3.1.3: the new mod-sequence of each message.
-				ss.w.Raw(" MODSEQ (")
+			if byUID || ss.condstore() {
+				ss.w.Raw(sep + "UID ")
+				ss.w.Number(uid)
+				sep = " "
+			}
+			if withModseq {
+				ss.w.Raw(sep + "MODSEQ (")
 				ss.w.Number64(r.Modseq)
 				ss.w.Byte(')')
 			}

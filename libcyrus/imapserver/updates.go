@@ -1,6 +1,8 @@
 package imapserver
 
 import (
+	"fmt"
+
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 )
 
@@ -16,14 +18,25 @@ func (ss *session) sendUpdates(allowExpunge bool) error {
 		return err
 	}
 	ss.writeUpdate(&u)
+	if !allowExpunge && ss.qresync() {
+		// RFC 7162 3.2: while expunges wait, HIGHESTMODSEQ stays below
+		// them, whatever MODSEQ the FETCH responses showed.
+		if low := ss.mbox.PendingExpungeModseq(); low > 0 {
+			ss.w.Raw(fmt.Sprintf("* OK [HIGHESTMODSEQ %d] Ok\r\n", low-1))
+		}
+	}
 	return nil
 }
 
 func (ss *session) writeUpdate(u *mailbox.Update) {
-	for _, seq := range u.Expunged {
-		ss.w.Untagged()
-		ss.w.Number(seq)
-		ss.w.Raw(" EXPUNGE\r\n")
+	if ss.qresync() && len(u.ExpungedUIDs) > 0 {
+		ss.writeVanished(u)
+	} else {
+		for _, seq := range u.Expunged {
+			ss.w.Untagged()
+			ss.w.Number(seq)
+			ss.w.Raw(" EXPUNGE\r\n")
+		}
 	}
 	if u.Grew {
 		ss.w.Untagged()
@@ -45,6 +58,12 @@ func (ss *session) writeUpdate(u *mailbox.Update) {
 		ss.writeFlags(&r, &kc)
 		ss.w.Raw(" UID ")
 		ss.w.Number(r.UID)
+		if ss.condstore() {
+			// RFC 7162 3.1: CONDSTORE-aware clients get the modseq.
+			ss.w.Raw(" MODSEQ (")
+			ss.w.Number64(r.Modseq)
+			ss.w.Byte(')')
+		}
 		ss.w.Raw(")\r\n")
 	}
 }
