@@ -18,8 +18,8 @@ func (ss *session) capabilities() string {
 	caps = append(caps, "ID", "ENABLE")
 	if ss.state != stateNotAuth {
 		caps = append(caps, "ACL", "BINARY", "CHILDREN", "CREATE-SPECIAL-USE", "LIST-EXTENDED",
-			"LIST-MYRIGHTS", "LIST-STATUS", "MOVE", "MULTIAPPEND", "NAMESPACE", "QUOTA",
-			"RIGHTS=kxten", "SPECIAL-USE", "STATUS=SIZE", "UIDPLUS", "UNSELECT", "XLIST", "IDLE")
+			"LIST-MYRIGHTS", "LIST-STATUS", "METADATA", "MOVE", "MULTIAPPEND", "NAMESPACE", "QUOTA",
+			"RIGHTS=kxten", "SPECIAL-USE", "STATUS=SIZE", "UIDPLUS", "UNSELECT", "LIST-METADATA", "XLIST", "IDLE")
 		if n := ss.srv.maxMsgSize; n > 0 {
 			caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(n, 10))
 		} else {
