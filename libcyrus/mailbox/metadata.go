@@ -25,6 +25,7 @@ package mailbox
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -302,11 +303,14 @@ func (s *Store) computedMeta(sc *metaScope, shared bool, name string) ([]byte, b
 	case shared && name == metaPartition:
 		return []byte(e.Partition), true
 	case shared && name == metaSize:
-		st, _, err := s.StatusOf(acl.Identity{UserID: sc.id.UserID, Admin: true}, e.Name)
+		// The caller may read the scope (mayRead); the size is the
+		// store's to give, whoever asks.
+		m, err := s.open(acl.Identity{Admin: true}, e, acl.Read, OpenOptions{ReadOnly: true})
 		if err != nil {
 			return nil, true
 		}
-		return []byte(strconv.FormatUint(st.Size, 10)), true
+		defer m.Close()
+		return []byte(strconv.FormatUint(m.Status().Size, 10)), true
 	case !shared && name == metaSpecialUse:
 		// The mailbox's special use, which LIST shows (RFC 6154 4).
 		if e.SpecialUse == "" {
@@ -332,22 +336,28 @@ func (s *Store) metaMatches(sc *metaScope, shared bool, pattern string, fn func(
 	return s.metaCandidates(sc, shared, lit, func(n string) bool { return metaGlob(pattern, n) }, fn)
 }
 
-// metaCandidates calls fn for the computed and stored values under
-// prefix that keep accepts, computed ones first.
+// metaCandidates calls fn, in name order, for the computed and stored
+// values under prefix that keep accepts.
 func (s *Store) metaCandidates(sc *metaScope, shared bool, prefix string, keep func(string) bool, fn func(string, []byte)) error {
+	var found []MetaValue
 	for _, n := range computedMetaNames(sc, shared) {
 		if keep(n) {
 			if v, _ := s.computedMeta(sc, shared, n); v != nil {
-				fn(n, v)
+				found = append(found, MetaValue{Entry: n, Value: v})
 			}
 		}
 	}
-	return s.annot.Scan(sc.key(), sc.owner(shared), prefix, func(n string, v []byte) error {
+	err := s.annot.Scan(sc.key(), sc.owner(shared), prefix, func(n string, v []byte) error {
 		if keep(n) {
-			fn(n, append([]byte(nil), v...))
+			found = append(found, MetaValue{Entry: n, Value: append([]byte(nil), v...)})
 		}
 		return nil
 	})
+	sort.SliceStable(found, func(i, j int) bool { return found[i].Entry < found[j].Entry })
+	for _, f := range found {
+		fn(f.Entry, f.Value)
+	}
+	return err
 }
 
 // metaGlob matches name against a pattern where "*" matches anything and
