@@ -280,11 +280,19 @@ func (ss *session) readMetaChanges() ([]mailbox.MetaChange, result, bool) {
 		c := mailbox.MetaChange{Entry: entry}
 		switch ch, _ := r.Peek(); ch {
 		case '{', '~':
-			lit, size, err := r.ReadLiteralReader(mailbox.MetadataMaxSize)
+			// maxliteral bounds it too, as any literal read as a string.
+			limit := int64(mailbox.MetadataMaxSize)
+			if ml := int64(ss.srv.limits.MaxLiteral); ml > 0 && ml < limit {
+				limit = ml
+			}
+			lit, size, err := r.ReadLiteralReader(limit)
 			var tb *imapwire.LiteralTooBigError
 			if errors.As(err, &tb) {
-				if size > mailbox.MetadataMaxSize {
+				switch {
+				case size > mailbox.MetadataMaxSize:
 					return nil, no(fmt.Sprintf("METADATA MAXSIZE %d", mailbox.MetadataMaxSize), mailbox.ErrMetaTooBig.Msg), false
+				case tb.Limit == imapwire.LimitMaxMessageSize:
+					return nil, no("TOOBIG", "Literal size exceeds fixed limit"), false
 				}
 				return nil, no("", tb.Error()), false
 			}

@@ -38,3 +38,22 @@ func TestMetadataTooMany(t *testing.T) {
 	}
 	c.mustOK("s2", "SETMETADATA INBOX (/private/vendor/example/one \"v\")")
 }
+
+// TestMetadataLiteralLimits: a value's literal is bounded by the store's
+// limit and by maxliteral, and refused before its "+".
+func TestMetadataLiteralLimits(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, map[string]string{"maxliteral": "1000"})
+	e.create("user.alice")
+	c := e.dial()
+	c.mustOK("L0", "LOGIN alice secret")
+	for _, tc := range []struct{ cmd, want string }{
+		{"SETMETADATA INBOX (/shared/comment {1001}", "a NO [TOOBIG] Literal size exceeds fixed limit"},
+		{"SETMETADATA INBOX (/shared/comment {70000}", "a NO [METADATA MAXSIZE 65536] Annotation value too large"},
+	} {
+		if out := c.cmd("a", tc.cmd); out[len(out)-1] != tc.want {
+			t.Errorf("%s: %q, want %q", tc.cmd, out, tc.want)
+		}
+	}
+	c.mustOK("b", "SETMETADATA INBOX (/shared/comment {3+}\r\nabc)")
+}
