@@ -394,7 +394,7 @@ const (
 	AllowUserMoves BoolKey = "allowusermoves"
 	// AltNamespace is "altnamespace": Use the alternate IMAP namespace, where personal folders reside at the same level in the hierarchy as INBOX. (default "yes")
 	AltNamespace BoolKey = "altnamespace"
-	// AnnotationAllowUndefined is "annotation_allow_undefined": Allow clients to store values for entries which are not defined either by Cyrus or in the annotations_definitions file. (default "no"; not acted on by cyrusgo)
+	// AnnotationAllowUndefined is "annotation_allow_undefined": Allow clients to store values for entries which are not defined either by Cyrus or in the annotations_definitions file. (default "no")
 	AnnotationAllowUndefined BoolKey = "annotation_allow_undefined"
 	// AnnotationCalloutDisableAppend is "annotation_callout_disable_append": Disables annotations on append with xrunannotator. (default "no"; not acted on by cyrusgo)
 	AnnotationCalloutDisableAppend BoolKey = "annotation_callout_disable_append"

@@ -17,7 +17,11 @@ func cmdCapability(ss *session, tag string) result {
 	if err := ss.r.ReadEOL(); err != nil {
 		return wireErr(err)
 	}
-	ss.w.Raw("* CAPABILITY " + ss.capabilities() + "\r\n")
+	caps := ss.capabilities()
+	if ss.state == stateNotAuth {
+		caps = ss.preauthCapabilities() // capability_preauth.go
+	}
+	ss.w.Raw("* CAPABILITY " + caps + "\r\n")
 	return ok("")
 }
 

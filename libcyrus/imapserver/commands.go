@@ -39,6 +39,8 @@ var commands = map[string]command{
 	"GETQUOTA":     {cmdGetQuota, stateAuth | stateSelected},
 	"GETQUOTAROOT": {cmdGetQuotaRoot, stateAuth | stateSelected},
 	"SETQUOTA":     {cmdSetQuota, stateAuth | stateSelected},
+	"GETMETADATA":  {cmdGetMetadata, stateAuth | stateSelected},
+	"SETMETADATA":  {cmdSetMetadata, stateAuth | stateSelected},
 
 	// Selected (6.4).
 	"CHECK":       {cmdCheck, stateSelected},

@@ -28,6 +28,7 @@ type listCmd struct {
 	selSubscribed, selRemote, selRecursive, selSpecialUse bool
 	retSubscribed, retMyRights                            bool
 	retStatus                                             uint16
+	retMetadata                                           *listMetadata // LIST-METADATA, metadata_list.go
 }
 
 func cmdList(ss *session, tag string) result  { return ss.listCommand("LIST") }
@@ -130,6 +131,9 @@ func (c *listCmd) readSelect(r *imapwire.Reader) error {
 }
 
 func (c *listCmd) readReturn(r *imapwire.Reader) error {
+	if ch, _ := r.Peek(); ch == '(' && c.retMetadata.wantsOptions() {
+		return c.retMetadata.readOptions(r)
+	}
 	opt, err := r.ReadAtom()
 	if err != nil {
 		return err
@@ -151,6 +155,10 @@ func (c *listCmd) readReturn(r *imapwire.Reader) error {
 			return err
 		}
 		c.retStatus = items
+	case "METADATA":
+		if c.retMetadata, err = readListMetadata(r); err != nil {
+			return err
+		}
 	default:
 		return &imapwire.SyntaxError{Msg: fmt.Sprintf("Invalid List return option %q", strings.ToLower(opt))}
 	}
@@ -246,5 +254,8 @@ func (ss *session) writeListNode(c *listCmd, l *listing, n *listNode) {
 		if st, e, err := ss.srv.store.StatusOf(ss.id, n.internal); err == nil {
 			ss.writeStatus(n.ext, c.retStatus, &st, e)
 		}
+	}
+	if c.retMetadata != nil {
+		ss.writeListMetadata(c.retMetadata, n)
 	}
 }

@@ -212,6 +212,7 @@ func (s *Store) Delete(id acl.Identity, name string) error {
 		// The user's quota root and subscriptions go with the user.
 		s.quota.SetLimits(name, quota.Limits{Storage: quota.Unlimited, Message: quota.Unlimited})
 		s.deleteSubscriptions(owner)
+		s.dropUserMetadata(owner)
 	}
 	return nil
 }
@@ -251,6 +252,7 @@ func (s *Store) deleteOne(e *Entry) error {
 	if root, ok, _ := s.quota.Root(e.Name); ok {
 		s.quota.RemoveMailbox(root, e.Name)
 	}
+	s.dropMailboxMetadata(e)
 	return nil
 }
 

@@ -124,6 +124,7 @@ func (s *Store) Rename(id acl.Identity, oldName, newName string) error {
 			s.Subscribe(id.UserID, newN)
 		}
 		s.moveUsage(m.Name, newN)
+		s.moveUserMetadata(m, m.Name, newN)
 	}
 	return nil
 }
@@ -158,9 +159,11 @@ func (s *Store) moveUsage(oldName, newName string) {
 // renameInbox implements RENAME INBOX: a new mailbox gets every message
 // of INBOX, which stays, empty.
 func (s *Store) renameInbox(id acl.Identity, inbox *Entry, newName string) error {
-	if _, err := s.Create(id, newName, CreateOptions{}); err != nil {
+	created, err := s.Create(id, newName, CreateOptions{})
+	if err != nil {
 		return err
 	}
+	s.copyInboxMetadata(inbox, created)
 	src, err := s.Open(id, inbox.Name, OpenOptions{})
 	if err != nil {
 		return err

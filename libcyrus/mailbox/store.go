@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/cyrusgo/cyrusgo/libcyrus/acl"
+	"github.com/cyrusgo/cyrusgo/libcyrus/annotate"
 	"github.com/cyrusgo/cyrusgo/libcyrus/config"
 	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mboxname"
@@ -46,6 +47,7 @@ type Store struct {
 	list   cyrusdb.DB
 	seen   cyrusdb.DB
 	subs   cyrusdb.DB
+	annot  *annotate.DB
 	quota  *quota.Quota
 	log    *slog.Logger
 	admins map[string]bool
@@ -90,6 +92,11 @@ func New(cfg *config.Config, dbs Databases, logger *slog.Logger) (*Store, error)
 		}
 		*dst = db
 	}
+	adb, err := dbs.DB(cyrusdb.Annotations)
+	if err != nil {
+		return nil, fmt.Errorf("open annotations database: %w", err)
+	}
+	s.annot = annotate.New(adb)
 	qdb, err := dbs.DB(cyrusdb.Quota)
 	if err != nil {
 		return nil, fmt.Errorf("open quota database: %w", err)

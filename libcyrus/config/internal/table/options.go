@@ -40,7 +40,7 @@ var options = [...]Option{
 		Doc: "Use the alternate IMAP namespace, where personal folders reside at the same level in the hierarchy as INBOX."},
 	{Name: "altprefix", Go: "AltPrefix", Kind: String, Default: "Alt Folders", Used: true,
 		Doc: "Alternative INBOX spellings that can't be accessed in altnamespace otherwise go under here."},
-	{Name: "annotation_allow_undefined", Go: "AnnotationAllowUndefined", Kind: Bool, Default: "no",
+	{Name: "annotation_allow_undefined", Go: "AnnotationAllowUndefined", Kind: Bool, Default: "no", Used: true,
 		Doc: "Allow clients to store values for entries which are not defined either by Cyrus or in the annotations_definitions file."},
 	{Name: "annotation_callout", Go: "AnnotationCallout", Kind: String,
 		Doc: "The pathname of a callout to be used to automatically add annotations or flags to a message when it is appended to a mailbox."},
