@@ -39,6 +39,7 @@ var commands = map[string]command{
 	"GETQUOTA":     {cmdGetQuota, stateAuth | stateSelected},
 	"GETQUOTAROOT": {cmdGetQuotaRoot, stateAuth | stateSelected},
 	"SETQUOTA":     {cmdSetQuota, stateAuth | stateSelected},
+	"COMPRESS":     {cmdCompress, stateAuth | stateSelected},
 
 	// Selected (6.4).
 	"CHECK":       {cmdCheck, stateSelected},
