@@ -188,12 +188,17 @@ func TestCompressGarbage(t *testing.T) {
 // TestSyncFlushWriter: every Write is decodable by itself, with the
 // stream left open.
 func TestSyncFlushWriter(t *testing.T) {
-	pr, pw := io.Pipe()
-	fw, _ := flate.NewWriter(pw, deflateLevel)
+	a, b := socketPair(t)
+	defer a.Close()
+	defer b.Close()
+	fw, _ := flate.NewWriter(a, deflateLevel)
 	sw := &syncFlushWriter{fw: fw}
-	br := bufio.NewReader(flate.NewReader(pr))
+	br := bufio.NewReader(flate.NewReader(b))
 	for _, s := range []string{"* OK first\r\n", strings.Repeat("x", 70000) + "\r\n", "a OK last\r\n"} {
-		go sw.Write([]byte(s))
+		if _, err := sw.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+		b.SetReadDeadline(time.Now().Add(10 * time.Second))
 		got, err := br.ReadString('\n')
 		if err != nil || got != s {
 			t.Fatalf("read %d bytes (%v), want %d", len(got), err, len(s))
