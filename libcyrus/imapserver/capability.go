@@ -17,9 +17,14 @@ func (ss *session) capabilities() string {
 	}
 	caps = append(caps, "ID", "ENABLE")
 	if ss.state != stateNotAuth {
-		caps = append(caps, "ACL", "BINARY", "CHILDREN", "CREATE-SPECIAL-USE", "LIST-EXTENDED",
-			"LIST-MYRIGHTS", "LIST-STATUS", "MOVE", "MULTIAPPEND", "NAMESPACE", "QUOTA",
-			"RIGHTS=kxten", "SPECIAL-USE", "STATUS=SIZE", "UIDPLUS", "UNSELECT", "XLIST", "IDLE")
+		caps = append(caps, "ACL", "BINARY", "CATENATE", "CHILDREN", "CREATE-SPECIAL-USE", "LIST-EXTENDED",
+			"LIST-MYRIGHTS", "LIST-STATUS", "MOVE", "MULTIAPPEND", "NAMESPACE", "OBJECTID", "PREVIEW", "QUOTA",
+			"RIGHTS=kxten", "SAVEDATE", "SPECIAL-USE", "STATUS=SIZE", "UIDPLUS", "UNSELECT", "XLIST")
+		if !ss.compressed {
+			// RFC 4978 3: offered only while no compression is active.
+			caps = append(caps, "COMPRESS=DEFLATE")
+		}
+		caps = append(caps, "IDLE")
 		if n := ss.srv.maxMsgSize; n > 0 {
 			caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(n, 10))
 		} else {
