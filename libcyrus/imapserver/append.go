@@ -174,6 +174,10 @@ func (ss *session) readAppendMessage(target *mailbox.Mailbox, rights acl.Rights)
 			return mailbox.AppendItem{}, wireErr(err), false
 		}
 	}
+	if c == 'C' || c == 'c' {
+		// RFC 4469: CATENATE (catenate.go).
+		return ss.readCatenate(target, item)
+	}
 	if c != '{' && c != '~' {
 		return fail(bad(textAppendArgs))
 	}
