@@ -212,6 +212,14 @@ func (ss *session) readAppendMessage(target *mailbox.Mailbox, rights acl.Rights)
 		sm.Close()
 		return fail(no("", msg))
 	}
+	if binary {
+		// RFC 3516 4.4 (binary_append.go).
+		var res result
+		var ok bool
+		if sm, res, ok = ss.storableBinary(sm, target.Entry().Partition); !ok {
+			return fail(res)
+		}
+	}
 	item.Staged = sm
 	return item, result{}, true
 }

@@ -84,6 +84,13 @@ func (ss *session) readCatenate(target *mailbox.Mailbox, item mailbox.AppendItem
 		sm.Close()
 		return fail(no("", msg))
 	}
+	if chk.allowNull {
+		var res result
+		var ok bool
+		if sm, res, ok = ss.storableBinary(sm, target.Entry().Partition); !ok {
+			return fail(res)
+		}
+	}
 	item.Staged = sm
 	return item, result{}, true
 }
