@@ -174,6 +174,10 @@ func (ss *session) readAppendMessage(target *mailbox.Mailbox, rights acl.Rights)
 			return mailbox.AppendItem{}, wireErr(err), false
 		}
 	}
+	if c == 'C' || c == 'c' {
+		// RFC 4469: CATENATE (catenate.go).
+		return ss.readCatenate(target, item)
+	}
 	if c != '{' && c != '~' {
 		return fail(bad(textAppendArgs))
 	}
@@ -207,6 +211,14 @@ func (ss *session) readAppendMessage(target *mailbox.Mailbox, rights acl.Rights)
 	if msg := chk.finish(); msg != "" {
 		sm.Close()
 		return fail(no("", msg))
+	}
+	if binary {
+		// RFC 3516 4.4 (binary_append.go).
+		var res result
+		var ok bool
+		if sm, res, ok = ss.storableBinary(sm, target.Entry().Partition); !ok {
+			return fail(res)
+		}
 	}
 	item.Staged = sm
 	return item, result{}, true

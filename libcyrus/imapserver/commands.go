@@ -41,6 +41,7 @@ var commands = map[string]command{
 	"SETQUOTA":     {cmdSetQuota, stateAuth | stateSelected},
 	"GETMETADATA":  {cmdGetMetadata, stateAuth | stateSelected},
 	"SETMETADATA":  {cmdSetMetadata, stateAuth | stateSelected},
+	"COMPRESS":     {cmdCompress, stateAuth | stateSelected},
 
 	// Selected (6.4).
 	"CHECK":       {cmdCheck, stateSelected},

@@ -67,7 +67,8 @@ type fetchArgs struct {
 	setSeen                                bool // a non-PEEK body item (RFC 3501 6.4.5)
 	changedSince                           uint64
 	haveChangedSince                       bool
-	vanished                               bool // RFC 7162 3.2.6 (condstore.go)
+	vanished                               bool     // RFC 7162 3.2.6 (condstore.go)
+	ext                                    fetchExt // fetch_ext.go
 }
 
 func (a *fetchArgs) needSummary() bool {
@@ -127,7 +128,8 @@ func (ss *session) fetch(byUID bool) result {
 	dollar := set.Dollar
 	set = ss.dollarSet(set, byUID)
 	if !(args.flags || args.uid || args.internalDate || args.modseq || args.size || args.envelope ||
-		args.bodyStructure || args.body || args.rfc822 || args.rfc822Header || args.rfc822Text || len(args.sections) > 0) {
+		args.bodyStructure || args.body || args.rfc822 || args.rfc822Header || args.rfc822Text || len(args.sections) > 0 ||
+		args.ext.any()) {
 		return bad("Missing required argument to Fetch")
 	}
 	if byUID {
@@ -283,6 +285,9 @@ func (a *fetchArgs) readAtt(r *imapwire.Reader, macros bool) error {
 		}
 		a.sections = append(a.sections, s)
 	default:
+		if handled, err := a.ext.readAtt(r, up, a, macros); handled {
+			return err
+		}
 		return &imapwire.SyntaxError{Msg: "Invalid Fetch attribute " + name}
 	}
 	return nil
@@ -654,5 +659,6 @@ func (fx *fetcher) one(fr *fetchRec) {
 			fx.writeBinarySize(sum, ra, s)
 		}
 	}
+	fx.writeExt(fr, sum, ra, item)
 	w.Raw(")\r\n")
 }

@@ -382,6 +382,9 @@ func (p *searchParser) key(first bool) (*searchKey, error) {
 		p.modseq = true
 		return &searchKey{op: sModseq, num: n}, nil
 	}
+	if k, ok, err := p.extKey(name); ok {
+		return k, err
+	}
 	return nil, syntax("Invalid Search criteria")
 }
 

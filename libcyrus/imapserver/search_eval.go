@@ -262,7 +262,7 @@ func (e *searchEval) match(k *searchKey) bool {
 	case sText:
 		return e.headerTextContains(k.str) || e.bodyContains(k.str)
 	}
-	return false
+	return e.matchExt(k)
 }
 
 func (e *searchEval) hasKeyword(name string) bool {

@@ -105,6 +105,7 @@ type session struct {
 	state      state
 	secure     bool // TLS, or a local socket: plaintext logins allowed
 	tlsActive  bool
+	compressed bool // COMPRESS=DEFLATE is active (RFC 4978)
 	clientHost string
 	sessionID  string
 	delay      auth.Delay
