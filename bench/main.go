@@ -258,6 +258,7 @@ func measure(o *options, stderr io.Writer) (*report, error) {
 		rep.Servers = append(rep.Servers, serverInfo{Name: s.name, IMAP: s.imap, POP3: s.pop3, LMTP: s.lmtp, SelfStarted: s.self != nil})
 	}
 	for _, w := range works {
+		var got []result
 		for _, s := range servers {
 			if !w.runsOn(s) {
 				rep.Skipped = append(rep.Skipped, skippedWork{w.name, s.name, "needs " + strings.Join(w.needs, " and ")})
@@ -267,8 +268,9 @@ func measure(o *options, stderr io.Writer) (*report, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s on %s: %w", w.name, s.name, err)
 			}
-			rep.Results = append(rep.Results, res...)
+			got = append(got, res...)
 		}
+		rep.Results = append(rep.Results, groupByWorkload(got)...)
 	}
 	if len(servers) == 2 {
 		rep.Ratios = ratios(rep.Results, servers[0].name, servers[1].name)
@@ -397,4 +399,25 @@ func (c *cleanup) onSignal(stderr io.Writer) func() {
 		signal.Stop(ch)
 		close(done)
 	}
+}
+
+// groupByWorkload orders the results of one workload (which may give
+// several, as select-big does) so that each figure's rows, one per
+// server, are together; the order is otherwise kept.
+func groupByWorkload(rs []result) []result {
+	var names []string
+	for _, r := range rs {
+		if !slices.Contains(names, r.Workload) {
+			names = append(names, r.Workload)
+		}
+	}
+	out := make([]result, 0, len(rs))
+	for _, n := range names {
+		for _, r := range rs {
+			if r.Workload == n {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
