@@ -47,8 +47,9 @@ type ratio struct {
 	// P50 is second p50 over first p50, so above 1 means the first is
 	// quicker, like Throughput.
 	P50 float64 `json:"p50"`
-	// RSSPerConn is second over first for imap-idle.
+	// RSSPerConn and PssPerConn are second over first for imap-idle.
 	RSSPerConn float64 `json:"rss_per_conn,omitempty"`
+	PssPerConn float64 `json:"pss_per_conn,omitempty"`
 }
 
 // ratios pairs the results of the two servers by workload, in order.
@@ -65,6 +66,9 @@ func ratios(results []result, a, b string) []ratio {
 			r := ratio{Workload: ra.Workload, Throughput: div(ra.OpsPerSec, rb.OpsPerSec), P50: div(rb.P50Ms, ra.P50Ms)}
 			if ra.RSSPerConnKiB > 0 && rb.RSSPerConnKiB > 0 {
 				r.RSSPerConn = div(rb.RSSPerConnKiB, ra.RSSPerConnKiB)
+			}
+			if ra.PssPerConnKiB > 0 && rb.PssPerConnKiB > 0 {
+				r.PssPerConn = div(rb.PssPerConnKiB, ra.PssPerConnKiB)
 			}
 			out = append(out, r)
 		}
@@ -92,23 +96,23 @@ func (r *report) writeJSON(w io.Writer) error {
 // the ratio row under each workload when two servers ran.
 func (r *report) writeTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tserver\tops\tops/s\tmsgs/s\tMB/s\tp50 ms\tp99 ms\tRSS MiB\tKiB/conn\tnote\t")
+	fmt.Fprintln(tw, "workload\tserver\tops\tops/s\tmsgs/s\tMB/s\tp50 ms\tp99 ms\tRSS MiB\tRSS KiB/conn\tPss KiB/conn\tnote\t")
 	byWork := map[string]ratio{}
 	for _, ra := range r.Ratios {
 		byWork[ra.Workload] = ra
 	}
 	for i, res := range r.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
 			res.Workload, res.Server, res.Ops, num(res.OpsPerSec), num(res.MsgsPerSec), num(res.MBPerSec),
-			num(res.P50Ms), num(res.P99Ms), mib(res.RSSKiB), num(res.RSSPerConnKiB), res.Note)
+			num(res.P50Ms), num(res.P99Ms), mib(res.RSSKiB), num(res.RSSPerConnKiB), num(res.PssPerConnKiB), res.Note)
 		last := i+1 == len(r.Results) || r.Results[i+1].Workload != res.Workload
 		if ra, ok := byWork[res.Workload]; ok && last {
-			fmt.Fprintf(tw, "%s\t%s\t\t%s\t\t\t%s\t\t\t%s\t%s\t\n", res.Workload, "ratio",
-				num(ra.Throughput), num(ra.P50), num(ra.RSSPerConn), "above 1: first is better")
+			fmt.Fprintf(tw, "%s\t%s\t\t%s\t\t\t%s\t\t\t%s\t%s\t%s\t\n", res.Workload, "ratio",
+				num(ra.Throughput), num(ra.P50), num(ra.RSSPerConn), num(ra.PssPerConn), "above 1: first is better")
 		}
 	}
 	for _, s := range r.Skipped {
-		fmt.Fprintf(tw, "%s\t%s\t\t\t\t\t\t\t\t\tskipped: %s\t\n", s.Workload, s.Server, s.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t\t\t\t\t\t\t\t\t\tskipped: %s\t\n", s.Workload, s.Server, s.Reason)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
