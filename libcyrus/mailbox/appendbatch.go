@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -72,19 +74,35 @@ func (m *Mailbox) AppendBatch(msgs []BatchMessage) ([]uint32, error) {
 		}
 		return &Error{Code: CodeTemporary, Msg: "Cannot store message", Err: err}
 	}
-	// The files first, so one sync covers them all.
-	written := make([]string, 0, len(msgs))
+	// The files first, so one sync covers them all. Parsing is most of
+	// the work: the messages are parsed and written on every CPU.
+	written := make([]string, len(msgs))
 	caches := make([][]byte, len(msgs))
-	for i, msg := range msgs {
-		if caches[i], err = summarize(bytes.NewReader(msg.Data)); err != nil {
-			return nil, fail(err, written)
-		}
-		dst := m.fs.messagePath(h.LastUID + 1 + uint32(i))
-		os.Remove(dst) // a leftover of an append that never committed
-		if err := writeNoSync(dst, msg.Data); err != nil {
-			return nil, fail(err, written)
-		}
-		written = append(written, dst)
+	for i := range msgs {
+		written[i] = m.fs.messagePath(h.LastUID + 1 + uint32(i))
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(msgs))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(msgs); i += workers {
+				c, err := summarize(bytes.NewReader(msgs[i].Data))
+				if err == nil {
+					os.Remove(written[i]) // a leftover of an append that never committed
+					err = writeNoSync(written[i], msgs[i].Data)
+				}
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				caches[i] = c
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fail(err, written)
 	}
 	if err := syncMessageFiles(m.fs.dataDir, written); err != nil {
 		return nil, fail(err, written)
