@@ -359,9 +359,11 @@ func (b *bench) startSelf(o *options, s *server, fills []fill, cl *cleanup, stde
 
 // cleanup runs its functions last-added first, once: at the end of the
 // run or on SIGINT/SIGTERM, so no self-started server outlives the run.
+// A second caller waits for the first to finish (sync.Once).
 type cleanup struct {
-	mu  sync.Mutex
-	fns []func()
+	mu   sync.Mutex
+	fns  []func()
+	once sync.Once
 }
 
 func (c *cleanup) add(fn func()) {
@@ -371,13 +373,15 @@ func (c *cleanup) add(fn func()) {
 }
 
 func (c *cleanup) run() {
-	c.mu.Lock()
-	fns := c.fns
-	c.fns = nil
-	c.mu.Unlock()
-	for i := len(fns) - 1; i >= 0; i-- {
-		fns[i]()
-	}
+	c.once.Do(func() {
+		c.mu.Lock()
+		fns := c.fns
+		c.fns = nil
+		c.mu.Unlock()
+		for i := len(fns) - 1; i >= 0; i-- {
+			fns[i]()
+		}
+	})
 }
 
 // onSignal cleans up and exits on SIGINT or SIGTERM; the returned
