@@ -184,7 +184,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", program, err)
 		return 2
 	}
-	rep, err := measure(o, stderr)
+	// The servers are stopped and their directories removed after the
+	// error is printed: removing a million message files takes a while.
+	cl := &cleanup{}
+	defer cl.run()
+	stopSignals := cl.onSignal(stderr)
+	defer stopSignals()
+	rep, err := measure(o, cl, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", program, err)
 		return 1
@@ -226,15 +232,10 @@ func (o *options) selected() []workload {
 }
 
 // measure sets the servers up, runs the workloads and builds the report.
-func measure(o *options, stderr io.Writer) (*report, error) {
+func measure(o *options, cl *cleanup, stderr io.Writer) (*report, error) {
 	b := &bench{sz: o.sz, pr: newProgress(o.progress), run: fmt.Sprintf("%x", time.Now().UnixNano())}
 	works := o.selected()
 	rep := &report{Machine: machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Started: time.Now().UTC().Format(time.RFC3339)}, Sizes: o.sz}
-	cl := &cleanup{}
-	defer cl.run()
-	stopSignals := cl.onSignal(stderr)
-	defer stopSignals()
-
 	a, err := b.setup(o, o.a, !o.a.empty(), "cyrusgo", works, cl, stderr)
 	if err != nil {
 		return nil, err
