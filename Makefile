@@ -4,7 +4,7 @@ BIN     := $(CURDIR)/bin
 # Every main package except test-only ones and generators.
 CMDS     = $(shell $(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./... | grep -v -e /test/ -e /internal/)
 
-.PHONY: all build test vet fmt fmtcheck run bench fuzz clean
+.PHONY: all build test vet fmt fmtcheck run bench bench-smoke bench-go fuzz clean
 
 all: build
 
@@ -34,7 +34,18 @@ fuzz:
 	  done; \
 	done
 
-bench:
+# The benchmark program (bench/, built as bin/bench) against a cyrusgo it
+# starts itself; BENCHFLAGS adds flags (see bench/README.md).
+BENCHFLAGS ?=
+bench: build
+	$(BIN)/bench --bin $(BIN) $(BENCHFLAGS)
+
+# Every workload of the program once, with tiny sizes: a few seconds.
+bench-smoke: build
+	$(BIN)/bench --bin $(BIN) --smoke --no-progress $(BENCHFLAGS)
+
+# The go test -bench benchmarks of every package, once each.
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
 run: build

@@ -1,4 +1,4 @@
-package bench
+package main
 
 import (
 	"fmt"
@@ -204,12 +204,4 @@ func vmRSS(pid int) int {
 		}
 	}
 	return 0
-}
-
-func closeAll(conns []*imapConn) {
-	for _, ic := range conns {
-		if ic != nil {
-			ic.Close()
-		}
-	}
 }
