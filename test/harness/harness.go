@@ -563,3 +563,29 @@ func Dial(t testing.TB, network, addr string) net.Conn {
 
 // Addr formats a loopback address for port.
 func Addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+
+// TCPConns counts the TCP connections (sockets not listening) process pid
+// holds: for a service process, the client sessions it is serving, so a
+// leak check can tell an idle process from one stuck in a session.
+func TCPConns(pid int) int {
+	held := map[string]bool{}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if ino, ok := strings.CutPrefix(l, "socket:["); ok && err == nil {
+			held[strings.TrimSuffix(ino, "]")] = true
+		}
+	}
+	n := 0
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, _ := os.ReadFile(table)
+		for _, l := range strings.Split(string(b), "\n")[1:] {
+			// sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+			f := strings.Fields(l)
+			if len(f) >= 10 && f[3] != "0A" && held[f[9]] {
+				n++
+			}
+		}
+	}
+	return n
+}
