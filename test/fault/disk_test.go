@@ -201,3 +201,95 @@ func checkNoStage(t *testing.T, partition string) {
 		t.Errorf("staging file left behind: %s", e.Name())
 	}
 }
+
+// fillUp writes a ballast file in dir until the file system is full.
+func fillUp(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "ballast")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			break
+		}
+	}
+	for {
+		if _, err := f.Write(chunk[:512]); err != nil {
+			return path
+		}
+	}
+}
+
+// TestFullConfigDirectory fills the file system of configdirectory,
+// where master keeps the databases (mailbox list, quotas, duplicate
+// records): deliveries get 4xx or 250 (and then the message is there),
+// APPEND gets NO or OK, and once there is room again everything works
+// and is consistent.
+func TestFullConfigDirectory(t *testing.T) {
+	t.Parallel()
+	confDir := mountTmpfs(t, "8m")
+	m := startMail(t, "configdirectory: "+confDir+"\n")
+	lmtpAddr := harness.Addr(m.LMTP)
+	ballast := fillUp(t, confDir)
+
+	var acked []string
+	deliver := func(id string) int {
+		t.Helper()
+		lc, err := dialLMTP(lmtpAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lc.Close()
+		codes, err := lc.deliver("sender@example.com", []string{"alice"}, message(id, 2000))
+		if err != nil && err != errNoRecipient {
+			t.Fatalf("%s: %v", id, err)
+		}
+		c := codes["alice"]
+		switch {
+		case c == 250:
+			acked = append(acked, "alice "+id)
+		case c >= 400 && c < 500:
+		default:
+			t.Errorf("%s: %d with the configuration directory full, want 250 or 4xx", id, c)
+		}
+		return c
+	}
+	ic := mustLogin(t, m, "bob")
+	refused := 0
+	for i := range 10 {
+		if deliver(fmt.Sprintf("<conffull-%d@fault.test>", i)) != 250 {
+			refused++
+		}
+		id := fmt.Sprintf("<conffull-append-%d@fault.test>", i)
+		tagged, err := ic.append("INBOX", message(id, 2000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(tagged, "OK") {
+			acked = append(acked, "bob "+id)
+		} else if !strings.HasPrefix(tagged, "NO") {
+			t.Errorf("APPEND with the configuration directory full: %q", tagged)
+		}
+	}
+	t.Logf("%d of 10 deliveries refused with the configuration directory full", refused)
+
+	if err := os.Remove(ballast); err != nil {
+		t.Fatal(err)
+	}
+	if c := deliver("<conffull-after@fault.test>"); c != 250 {
+		t.Fatalf("delivery once there is room: %d", c)
+	}
+	if tagged, err := ic.append("INBOX", message("<conffull-append-after@fault.test>", 2000)); err != nil || !strings.HasPrefix(tagged, "OK") {
+		t.Fatalf("APPEND once there is room: %q %v", tagged, err)
+	}
+	acked = append(acked, "bob <conffull-append-after@fault.test>")
+	checkAcked(t, m, acked)
+	checkStore(t, m)
+	for _, u := range mailUsers {
+		checkQuota(t, m, u, inventory(t, m, u))
+	}
+}
