@@ -49,7 +49,7 @@ func TestFullPartition(t *testing.T) {
 	m := startMail(t, "partition-default: "+spool+"\n")
 	lmtpAddr := harness.Addr(m.LMTP)
 	ballastPath := filepath.Join(spool, "ballast")
-	ballast := int64(256 << 10)
+	ballast := int64(128 << 10)
 	if err := os.WriteFile(ballastPath, make([]byte, ballast), 0o644); err != nil {
 		t.Fatal(err)
 	}
