@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -14,6 +15,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
+	"golang.org/x/sys/unix"
 )
 
 // Option tunes OpenLevel and OpenStore.
@@ -55,12 +57,23 @@ func buildLevelOptions(opts []Option) levelOptions {
 // may land between the two. mu is therefore taken exclusively by those two
 // and shared by Put, Delete and Batch, which still group-commit with each
 // other inside goleveldb (one fsync for many concurrent writers). Reads and
-// Scan take no lock: they see a consistent goleveldb snapshot.
+// Scan take no lock of mu: they see a consistent goleveldb snapshot.
+//
+// gate is held shared by every use of db, and exclusively only to replace
+// it (reopen), which never waits for it (TryLock): a Scan whose callback
+// writes holds gate twice, and must not deadlock.
 type Level struct {
-	path string
-	db   *leveldb.DB
-	wo   *opt.WriteOptions
-	mu   sync.RWMutex
+	path   string
+	lo     *opt.Options
+	logger *slog.Logger
+	wo     *opt.WriteOptions
+	mu     sync.RWMutex
+	gate   sync.RWMutex
+	db     *leveldb.DB // guarded by gate
+	// broken is set when a write failed: goleveldb keeps a journal write
+	// error (ENOSPC on a full disk) and fails every later write with it
+	// until the database is reopened.
+	broken atomic.Bool
 }
 
 // OpenLevel opens (creating if needed) the goleveldb database in directory
@@ -82,12 +95,20 @@ func OpenLevel(dir string, opts ...Option) (*Level, error) {
 		BlockCacheCapacity:     4 << 20,
 		NoSync:                 o.noSync,
 	}
+	db, err := openLevelDB(dir, lo, o.logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Level{path: dir, lo: lo, logger: o.logger, db: db, wo: &opt.WriteOptions{Sync: !o.noSync}}, nil
+}
+
+func openLevelDB(dir string, lo *opt.Options, logger *slog.Logger) (*leveldb.DB, error) {
 	db, err := leveldb.OpenFile(dir, lo)
 	if lerrors.IsCorrupted(err) {
-		o.logger.Error("DBERROR: database corrupted, recovering", "db", dir, "err", err)
+		logger.Error("DBERROR: database corrupted, recovering", "db", dir, "err", err)
 		db, err = leveldb.RecoverFile(dir, lo)
 		if err == nil {
-			o.logger.Warn("recovered corrupted database", "db", dir)
+			logger.Warn("recovered corrupted database", "db", dir)
 		}
 	}
 	if err != nil {
@@ -96,7 +117,65 @@ func OpenLevel(dir string, opts ...Option) (*Level, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	return &Level{path: dir, db: db, wo: &opt.WriteOptions{Sync: !o.noSync}}, nil
+	return db, nil
+}
+
+// use runs f on the current goleveldb handle, reopening a broken one
+// first if it can.
+func (l *Level) use(f func(db *leveldb.DB) error) error {
+	if l.broken.Load() {
+		l.reopen()
+	}
+	l.gate.RLock()
+	defer l.gate.RUnlock()
+	return f(l.db)
+}
+
+// write runs a goleveldb write. One that fails marks the database for
+// reopening, so a write error that has gone away (space freed on a full
+// disk) does not stick.
+func (l *Level) write(f func(db *leveldb.DB) error) error {
+	err := l.use(f)
+	if err != nil && !errors.Is(err, leveldb.ErrClosed) {
+		l.broken.Store(true)
+	}
+	return err
+}
+
+// reopenMinFree is the free space below which a broken database is not
+// reopened: opening writes a new journal and manifest, and a failed open
+// would leave the database closed to reads too, where the broken handle
+// still serves them.
+const reopenMinFree = 256 << 10
+
+// reopen closes and reopens a broken database, unless another operation
+// is using it or the disk is still (nearly) full: then a later operation
+// tries again.
+func (l *Level) reopen() {
+	if !l.gate.TryLock() {
+		return
+	}
+	defer l.gate.Unlock()
+	if !l.broken.Load() {
+		return
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(l.path, &st); err == nil && st.Bavail*uint64(st.Bsize) < reopenMinFree {
+		return
+	}
+	if err := l.db.Close(); err != nil && !errors.Is(err, leveldb.ErrClosed) {
+		l.logger.Warn("closing database after a write error", "db", l.path, "err", err)
+	}
+	db, err := openLevelDB(l.path, l.lo, l.logger)
+	if err != nil {
+		// l.db stays closed: every operation fails with ErrClosed until
+		// a later operation reopens it.
+		l.logger.Error("DBERROR: reopening database after a write error", "db", l.path, "err", err)
+		return
+	}
+	l.db = db
+	l.broken.Store(false)
+	l.logger.Info("reopened database after a write error", "db", l.path)
 }
 
 // isLockErr recognises goleveldb's failure to take its file lock: the raw
@@ -111,6 +190,9 @@ func (l *Level) Path() string { return l.path }
 
 // Close closes the database and releases its lock.
 func (l *Level) Close() error {
+	l.gate.Lock()
+	defer l.gate.Unlock()
+	l.broken.Store(false) // no reopening after Close
 	if err := l.db.Close(); err != nil && !errors.Is(err, leveldb.ErrClosed) {
 		return fmt.Errorf("close %s: %w", l.path, err)
 	}
@@ -126,7 +208,11 @@ func (l *Level) wrap(what string, err error) error {
 
 // Get implements DB.
 func (l *Level) Get(key []byte) ([]byte, error) {
-	v, err := l.db.Get(key, nil)
+	var v []byte
+	err := l.use(func(db *leveldb.DB) (err error) {
+		v, err = db.Get(key, nil)
+		return err
+	})
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return nil, ErrNotFound
 	}
@@ -143,7 +229,7 @@ func (l *Level) Put(key, value []byte) error {
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if err := l.db.Put(key, value, l.wo); err != nil {
+	if err := l.write(func(db *leveldb.DB) error { return db.Put(key, value, l.wo) }); err != nil {
 		return l.wrap("put", err)
 	}
 	return nil
@@ -156,7 +242,7 @@ func (l *Level) Delete(key []byte) error {
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if err := l.db.Delete(key, l.wo); err != nil {
+	if err := l.write(func(db *leveldb.DB) error { return db.Delete(key, l.wo) }); err != nil {
 		return l.wrap("delete", err)
 	}
 	return nil
@@ -176,6 +262,11 @@ func (l *Level) scanFrom(prefix, after []byte, fn func(key, value []byte) error)
 	if after != nil && bytes.Compare(after, r.Start) > 0 {
 		r.Start = after
 	}
+	if l.broken.Load() {
+		l.reopen()
+	}
+	l.gate.RLock()
+	defer l.gate.RUnlock()
 	it := l.db.NewIterator(r, nil)
 	defer it.Release()
 	for it.Next() {
@@ -215,7 +306,7 @@ func (l *Level) Batch(ops []Op) error {
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if err := l.db.Write(b, l.wo); err != nil {
+	if err := l.write(func(db *leveldb.DB) error { return db.Write(b, l.wo) }); err != nil {
 		return l.wrap("batch", err)
 	}
 	return nil
@@ -228,14 +319,18 @@ func (l *Level) PutIfAbsent(key, value []byte) (bool, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ok, err := l.db.Has(key, nil)
+	var ok bool
+	err := l.use(func(db *leveldb.DB) (err error) {
+		ok, err = db.Has(key, nil)
+		return err
+	})
 	if err != nil {
 		return false, l.wrap("put-if-absent", err)
 	}
 	if ok {
 		return false, nil
 	}
-	if err := l.db.Put(key, value, l.wo); err != nil {
+	if err := l.write(func(db *leveldb.DB) error { return db.Put(key, value, l.wo) }); err != nil {
 		return false, l.wrap("put-if-absent", err)
 	}
 	return true, nil
@@ -251,7 +346,11 @@ func (l *Level) CompareAndSwap(key, old, new []byte) (bool, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	cur, err := l.db.Get(key, nil)
+	var cur []byte
+	err := l.use(func(db *leveldb.DB) (err error) {
+		cur, err = db.Get(key, nil)
+		return err
+	})
 	found := err == nil
 	if err != nil && !errors.Is(err, leveldb.ErrNotFound) {
 		return false, l.wrap("compare-and-swap", err)
@@ -259,11 +358,12 @@ func (l *Level) CompareAndSwap(key, old, new []byte) (bool, error) {
 	if old == nil && found || old != nil && (!found || !bytes.Equal(cur, old)) {
 		return false, nil
 	}
-	if new == nil {
-		err = l.db.Delete(key, l.wo)
-	} else {
-		err = l.db.Put(key, new, l.wo)
-	}
+	err = l.write(func(db *leveldb.DB) error {
+		if new == nil {
+			return db.Delete(key, l.wo)
+		}
+		return db.Put(key, new, l.wo)
+	})
 	if err != nil {
 		return false, l.wrap("compare-and-swap", err)
 	}

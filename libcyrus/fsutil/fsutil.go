@@ -85,7 +85,7 @@ func NewStage(dir string) (*Stage, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("stage dir %s: %w", dir, err)
 	}
-	p := TempName(dir, "stage.")
+	p := TempName(dir, stagePrefix)
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create stage file: %w", err)

@@ -30,6 +30,7 @@ import (
 	"github.com/cyrusgo/cyrusgo/libcyrus/annotate"
 	"github.com/cyrusgo/cyrusgo/libcyrus/config"
 	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
+	"github.com/cyrusgo/cyrusgo/libcyrus/fsutil"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mboxname"
 	"github.com/cyrusgo/cyrusgo/libcyrus/quota"
 )
@@ -115,7 +116,22 @@ func New(cfg *config.Config, dbs Databases, logger *slog.Logger) (*Store, error)
 	if _, ok := s.partitions[s.defaultPart]; !ok {
 		return nil, fmt.Errorf("defaultpartition %q has no partition-%s", s.defaultPart, s.defaultPart)
 	}
+	s.sweepStages()
 	return s, nil
+}
+
+// sweepStages removes what processes killed mid-append left in the stage
+// directories: each process that opens the store does it once, so a
+// crash does not leak disk space for good.
+func (s *Store) sweepStages() {
+	for p := range s.partitions {
+		n, err := fsutil.SweepStages(s.stageDir(p))
+		if err != nil {
+			s.log.Warn(fmt.Sprintf("sweeping stage directory of partition %s: %v", p, err))
+		} else if n > 0 {
+			s.log.Info(fmt.Sprintf("removed %d staging files of processes that died in partition %s", n, p))
+		}
+	}
 }
 
 // Namespace returns the store's naming rules.

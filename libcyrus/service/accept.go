@@ -26,9 +26,11 @@ const binaryCheckInterval = time.Second
 // runner is the accept loop of one service process.
 type runner struct {
 	runnerConfig
-	ln     net.Listener
-	status io.Writer
-	exe    exeStamp
+	ln       net.Listener
+	status   io.Writer
+	statusFD int // watched for master's death; -1 for none
+	exe      exeStamp
+	orphaned bool // master is gone: tell it nothing more
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -39,7 +41,7 @@ func newRunner(c runnerConfig) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runner{runnerConfig: c, ln: ln, status: status, exe: stampExecutable(), conns: map[net.Conn]struct{}{}}, nil
+	return &runner{runnerConfig: c, ln: ln, status: status, statusFD: masterproto.StatusFD, exe: stampExecutable(), conns: map[net.Conn]struct{}{}}, nil
 }
 
 type acceptResult struct {
@@ -104,8 +106,16 @@ func (s *loopState) onDrain() []masterproto.Message {
 
 func (r *runner) tell(msgs []masterproto.Message) {
 	for _, m := range msgs {
+		if r.orphaned {
+			return
+		}
 		b := masterproto.Encode(m, os.Getpid())
 		if _, err := r.status.Write(b[:]); err != nil {
+			if errors.Is(err, syscall.EPIPE) {
+				// Nobody reads the status pipe: master has died.
+				r.orphaned = true
+				return
+			}
 			r.logger.Error(fmt.Sprintf("unable to tell master %x: %v", int32(m), err))
 		}
 	}
@@ -149,8 +159,13 @@ func (r *runner) run(ctx context.Context) int {
 		r.logger.Debug(why)
 		r.tell(st.onDrain())
 	}
+	masterGone := watchMaster(r.statusFD)
 
 	for {
+		if r.orphaned && !st.draining {
+			r.logger.Warn("master has exited; finishing sessions, accepting no more")
+			drain("master has exited")
+		}
 		if st.draining && !closed {
 			r.ln.Close()
 			closed = true
@@ -220,6 +235,9 @@ func (r *runner) run(ctx context.Context) int {
 		case <-idle:
 			idle = nil
 			drain("reuse timeout")
+		case <-masterGone:
+			masterGone = nil
+			r.orphaned = true
 		}
 	}
 }

@@ -3,11 +3,13 @@ package supervisor
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -26,8 +28,9 @@ type socket struct {
 
 // bindService creates and binds (but does not listen on) every socket of
 // a service. Binding happens early, as root if master started as root, so
-// privileged ports work; listen(2) waits until START has run.
-func bindService(s masterconf.Service) ([]*socket, error) {
+// privileged ports work; listen(2) waits until START has run. A TCP
+// address in use is tried again until the time until, if set.
+func bindService(s masterconf.Service, until time.Time, log *slog.Logger) ([]*socket, error) {
 	ls, err := s.Listeners()
 	if err != nil {
 		return nil, err
@@ -35,7 +38,7 @@ func bindService(s masterconf.Service) ([]*socket, error) {
 	var out []*socket
 	var errs []error
 	for _, l := range ls {
-		socks, err := bindListener(l)
+		socks, err := bindListener(l, until, log)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -51,7 +54,7 @@ func bindService(s masterconf.Service) ([]*socket, error) {
 	return out, nil
 }
 
-func bindListener(l masterconf.Listener) ([]*socket, error) {
+func bindListener(l masterconf.Listener, until time.Time, log *slog.Logger) ([]*socket, error) {
 	switch l.Network {
 	case "unix":
 		s, err := bindUnix(l.Address)
@@ -60,7 +63,7 @@ func bindListener(l masterconf.Listener) ([]*socket, error) {
 		}
 		return []*socket{s}, nil
 	case "tcp", "tcp4", "tcp6":
-		return bindTCP(l.Network, l.Address)
+		return bindTCP(l.Network, l.Address, until, log)
 	}
 	return nil, fmt.Errorf("proto %q is not supported for %s", l.Network, l.Address)
 }
@@ -123,7 +126,7 @@ func tcpAddrs(network, address string) ([]netip.AddrPort, error) {
 	return out, nil
 }
 
-func bindTCP(network, address string) ([]*socket, error) {
+func bindTCP(network, address string, until time.Time, log *slog.Logger) ([]*socket, error) {
 	aps, err := tcpAddrs(network, address)
 	if err != nil {
 		return nil, err
@@ -131,7 +134,7 @@ func bindTCP(network, address string) ([]*socket, error) {
 	var out []*socket
 	var errs []error
 	for _, ap := range aps {
-		s, err := bindInet(ap)
+		s, err := bindInetWait(ap, until, log)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -142,6 +145,29 @@ func bindTCP(network, address string) ([]*socket, error) {
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+// bindRetryInterval is how often a busy address is tried again.
+const bindRetryInterval = 100 * time.Millisecond
+
+// bindInetWait is bindInet, trying again while the address is in use and
+// until has not passed. After a master is killed, the processes it
+// started may hold its listening sockets a moment longer (until they
+// notice, and close them); a new master waits for them instead of
+// disabling the service.
+func bindInetWait(ap netip.AddrPort, until time.Time, log *slog.Logger) (*socket, error) {
+	warned := false
+	for {
+		s, err := bindInet(ap)
+		if err == nil || !errors.Is(err, unix.EADDRINUSE) || time.Now().After(until) {
+			return s, err
+		}
+		if !warned {
+			log.Warn(fmt.Sprintf("%s is in use (by processes of a previous master?); waiting for it until %s", ap, until.Format(time.TimeOnly)))
+			warned = true
+		}
+		time.Sleep(bindRetryInterval)
+	}
 }
 
 func bindInet(ap netip.AddrPort) (*socket, error) {

@@ -68,7 +68,13 @@ type Master struct {
 	shuttingDown bool
 	deadline     time.Time
 	readyFile    string
+	bindUntil    time.Time // while binding at start-up: retry addresses in use till then
 }
+
+// startupBindWait is how long master waits at start for its TCP
+// addresses to be released, e.g. by processes of a master that was
+// killed and that have not yet noticed.
+const startupBindWait = 15 * time.Second
 
 // New reads both configuration files and binds every service's sockets.
 // Nothing runs yet; call Run.
@@ -98,9 +104,12 @@ func New(o Options) (*Master, error) {
 	}
 	m.cfg, m.mc = cfg, mc
 	m.readyFile = cfg.String(config.MasterReadyFile)
+	// Only at start-up: a reload must not stall on an address in use.
+	m.bindUntil = time.Now().Add(startupBindWait)
 	for _, sc := range mc.Services {
 		m.services = append(m.services, m.newService(sc))
 	}
+	m.bindUntil = time.Time{}
 	return m, nil
 }
 
@@ -124,7 +133,7 @@ func (m *Master) newService(sc masterconf.Service) *service {
 	if s.disabled {
 		return s
 	}
-	socks, err := bindService(sc)
+	socks, err := bindService(sc, m.bindUntil, m.log)
 	if err != nil {
 		m.log.Error(fmt.Sprintf("%v; disabling %s", err, sc.Name))
 		s.disabled = true

@@ -12,12 +12,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cyrusgo/cyrusgo/libcyrus/logging"
 )
 
 // commands lists the main packages to build: every command of the
@@ -135,6 +138,8 @@ type Server struct {
 	t       testing.TB
 	Root    string
 	Bin     string
+	argv    []string // master's command line, for Restart
+	env     []string
 	cmd     *exec.Cmd
 	logPath string
 	done    chan struct{}
@@ -179,7 +184,8 @@ func Start(t testing.TB, cfg Config) *Server {
 		os.Chmod(s.Bin, 0o755)
 	}
 	s.logPath = filepath.Join(s.Root, "master.log")
-	logf, err := os.Create(s.logPath)
+	// O_APPEND: processes of a killed master write on beside a new one.
+	logf, err := os.OpenFile(s.logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,32 +201,100 @@ func Start(t testing.TB, cfg Config) *Server {
 	if cfg.MasterPath != "" {
 		master = cfg.MasterPath
 	}
-	s.cmd = exec.Command(master, args...)
-	s.cmd.Stdout = logf
-	s.cmd.Stderr = logf
-	s.cmd.Env = append(os.Environ(), cfg.Env...)
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
+	s.argv = append([]string{master}, args...)
+	s.env = append(os.Environ(), cfg.Env...)
+	s.launch(logf)
+	t.Cleanup(s.cleanup)
+	if !cfg.NoWait {
+		s.waitReady(cfg.Timeout)
 	}
+	return s
+}
+
+// launch starts master with the saved command line, its output going to
+// logf.
+func (s *Server) launch(logf *os.File) {
+	s.t.Helper()
+	cmd := exec.Command(s.argv[0], s.argv[1:]...)
+	cmd.Stdout = logf
+	cmd.Stderr = logf
+	cmd.Env = s.env
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	s.cmd, s.done = cmd, done
 	go func() {
-		err := s.cmd.Wait()
+		err := cmd.Wait()
 		s.mu.Lock()
 		s.exitErr = err
 		s.mu.Unlock()
-		close(s.done)
+		close(done)
 	}()
-	t.Cleanup(s.cleanup)
-	if !cfg.NoWait {
-		timeout := cfg.Timeout
-		if timeout == 0 {
-			timeout = 20 * time.Second
-		}
-		s.WaitFor(timeout, "master_ready_file", func() bool {
-			_, err := os.Stat(s.Path("run/master.ready"))
-			return err == nil
-		})
+}
+
+func (s *Server) waitReady(timeout time.Duration) {
+	s.t.Helper()
+	if timeout == 0 {
+		timeout = 20 * time.Second
 	}
-	return s
+	s.WaitFor(timeout, "master_ready_file", func() bool {
+		_, err := os.Stat(s.Path("run/master.ready"))
+		return err == nil
+	})
+}
+
+// Kill sends SIGKILL to master, as a crash would, and waits until it is
+// reaped. Its children are left alone: what they do then is for the test
+// to look at (Orphans).
+func (s *Server) Kill() {
+	s.t.Helper()
+	if s.Exited() {
+		return
+	}
+	s.cmd.Process.Kill()
+	<-s.done
+}
+
+// Restart starts master again on the same files and command line, after
+// it has exited (Kill, Stop), and waits for master_ready_file as Start
+// does. The log goes on in the same file.
+func (s *Server) Restart(timeout time.Duration) {
+	s.t.Helper()
+	if !s.Exited() {
+		s.t.Fatal("Restart: master is still running")
+	}
+	os.Remove(s.Path("run/master.ready"))
+	logf, err := os.OpenFile(s.logPath, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer logf.Close()
+	s.mu.Lock()
+	s.exitErr = nil
+	s.mu.Unlock()
+	s.launch(logf)
+	s.waitReady(timeout)
+}
+
+// Tool runs one of the built tools (reconstruct, quota...) with -C on the
+// server's imapd.conf and its log lines on stderr, and returns its exit
+// status, stdout and stderr.
+func (s *Server) Tool(name string, args ...string) (int, string, string) {
+	s.t.Helper()
+	cmd := exec.Command(filepath.Join(s.Bin, name), append([]string{"-C", s.Path("imapd.conf")}, args...)...)
+	cmd.Env = append(os.Environ(), logging.EnvStderr+"=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			s.t.Fatalf("%s: %v", name, err)
+		}
+		return ee.ExitCode(), out.String(), errb.String()
+	}
+	return 0, out.String(), errb.String()
 }
 
 func chownTree(t testing.TB, root, owner string) {
@@ -335,8 +409,8 @@ func (s *Server) cleanup() {
 			<-s.done
 		}
 	}
-	// No child may outlive master.
-	for _, p := range Descendants(s.Pid()) {
+	// No child may outlive master, nor any left by a master killed before.
+	for _, p := range append(Descendants(s.Pid()), s.Orphans()...) {
 		syscall.Kill(p.Pid, syscall.SIGKILL)
 	}
 	if s.t.Failed() {
@@ -375,8 +449,27 @@ func (s *Server) ServiceChildren(name string) []Proc {
 	return out
 }
 
-// Descendants lists every live process below pid, for leak checks. It also
-// finds orphans of pid that were re-parented, by their environment marker.
+// Orphans lists service processes of this server (CYRUS_SERVICE set, and
+// this server's imapd.conf on their command line) that are not children
+// of the running master: those a killed master left behind.
+func (s *Server) Orphans() []Proc {
+	conf := s.Path("imapd.conf")
+	running := -1
+	if !s.Exited() {
+		running = s.Pid()
+	}
+	var out []Proc
+	for _, p := range allProcs() {
+		if p.Service == "" || p.PPid == running || !slices.Contains(p.Cmdline, conf) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// Descendants lists every live process below pid, for leak checks
+// (Orphans finds those re-parented after their master died).
 func Descendants(pid int) []Proc {
 	procs := allProcs()
 	kids := map[int][]Proc{}
@@ -470,3 +563,29 @@ func Dial(t testing.TB, network, addr string) net.Conn {
 
 // Addr formats a loopback address for port.
 func Addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+
+// TCPConns counts the TCP connections (sockets not listening) process pid
+// holds: for a service process, the client sessions it is serving, so a
+// leak check can tell an idle process from one stuck in a session.
+func TCPConns(pid int) int {
+	held := map[string]bool{}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if ino, ok := strings.CutPrefix(l, "socket:["); ok && err == nil {
+			held[strings.TrimSuffix(ino, "]")] = true
+		}
+	}
+	n := 0
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, _ := os.ReadFile(table)
+		for _, l := range strings.Split(string(b), "\n")[1:] {
+			// sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+			f := strings.Fields(l)
+			if len(f) >= 10 && f[3] != "0A" && held[f[9]] {
+				n++
+			}
+		}
+	}
+	return n
+}
