@@ -10,9 +10,9 @@ package lmtpserver
 // does not send a redirect or a vacation reply twice. Only once every
 // store succeeded are the messages sent (redirect, vacation, notify,
 // reject bounces) and the tracking records written (vacation,
-// duplicate, redirect). A redirect that cannot be sent leaves the
-// message in the INBOX instead, as Cyrus's failed action falls back to
-// the keep, so that it is not lost.
+// duplicate, redirect). A redirect that cannot be sent, when the script
+// stored the message nowhere, leaves it in the INBOX instead, as Cyrus's
+// failed action falls back to the keep, so that it is not lost.
 
 import (
 	"context"

@@ -85,7 +85,9 @@ func (r *sieveRunner) apply(ctx context.Context, rc *Recipient, msg *Message, sm
 	for _, ob := range sends {
 		if err := r.send(ctx, ob.env, ob.data); err != nil {
 			r.log.Error(fmt.Sprintf("sieve: %s: sending %s to %s: %v", rc.UserID, ob.what, strings.Join(ob.env.To, ","), err))
-			if ob.keepOnFailure && !stored[rc.Mailbox] {
+			// Cyrus falls back to the keep when an action fails and
+			// nothing was stored: the message must not be lost.
+			if ob.keepOnFailure && len(stored) == 0 {
 				r.log.Info(fmt.Sprintf("sieve: %s: keeping %s in INBOX: the %s was not sent", rc.UserID, msg.ID, ob.what))
 				if err := deliver(nil, rc.Mailbox, nil); err != nil {
 					return false, err
@@ -217,7 +219,7 @@ func (r *sieveRunner) redirect(rc *Recipient, msg *Message, smsg sieve.Message, 
 	}
 	env := smtpclient.Envelope{From: envFrom, To: []string{a.Address}, AuthID: rc.UserID,
 		Notify: a.Notify, Ret: a.Ret, By: deliverBy(a, now)}
-	ob := outbound{what: "redirect", env: env, data: b.Bytes(), keepOnFailure: !a.Copy}
+	ob := outbound{what: "redirect", env: env, data: b.Bytes(), keepOnFailure: true}
 	if msg.ID != "" {
 		ob.done = func() { r.mark(k, r.now().Add(sieve.DefaultDuplicateMax)) }
 	}

@@ -129,19 +129,33 @@ func TestSieveEditheaderRedirect(t *testing.T) {
 	}
 }
 
+// TestSieveRedirectFailureKeeps: a redirect that cannot be sent falls
+// back to the keep when the script stored the message nowhere else.
 func TestSieveRedirectFailureKeeps(t *testing.T) {
-	e := newSieveEnv(t, nil)
-	os.WriteFile(filepath.Join(e.sent, smtptest.FailFile), nil, 0o644)
-	e.script("alice", `redirect "other@example.net";`)
-	got := e.deliverOne(e.sieveServer(), []string{"alice"}, testMessage("<rf@x>"))
-	if !match("250 2.1.5 Success SESSIONID=<*>", got[0]) {
-		t.Fatalf("reply %q", got[0])
-	}
-	if e.count("user.alice") != 1 {
-		t.Fatalf("INBOX holds %d, want the message kept\n%s", e.count("user.alice"), e.log.String())
-	}
-	if !strings.Contains(e.log.String(), "keeping <rf@x> in INBOX") {
-		t.Errorf("log lacks the fallback:\n%s", e.log.String())
+	for _, tc := range []struct {
+		name, script string
+		inbox, lists int
+	}{
+		{name: "redirect only", script: `redirect "other@example.net";`, inbox: 1},
+		{name: "redirect copy then discard", script: `require "copy"; redirect :copy "other@example.net"; discard;`, inbox: 1},
+		{name: "filed elsewhere", script: `require "fileinto"; fileinto "INBOX.Lists"; redirect "other@example.net";`, lists: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newSieveEnv(t, nil)
+			e.create("user.alice.Lists")
+			os.WriteFile(filepath.Join(e.sent, smtptest.FailFile), nil, 0o644)
+			e.script("alice", tc.script)
+			got := e.deliverOne(e.sieveServer(), []string{"alice"}, testMessage("<rf@x>"))
+			if !match("250 2.1.5 Success SESSIONID=<*>", got[0]) {
+				t.Fatalf("reply %q", got[0])
+			}
+			if e.count("user.alice") != tc.inbox || e.count("user.alice.Lists") != tc.lists {
+				t.Fatalf("INBOX holds %d, Lists %d\n%s", e.count("user.alice"), e.count("user.alice.Lists"), e.log.String())
+			}
+			if logged := strings.Contains(e.log.String(), "keeping <rf@x> in INBOX"); logged != (tc.inbox == 1) {
+				t.Errorf("fallback logged %v:\n%s", logged, e.log.String())
+			}
+		})
 	}
 }
 
