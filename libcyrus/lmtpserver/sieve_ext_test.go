@@ -312,23 +312,22 @@ func TestSieveNotifySender(t *testing.T) {
 	}
 }
 
-// TestSieveHostBackend: with smtp_backend: host the messages go to
-// smtp_host, with AUTH PLAIN.
-func TestSieveHostBackend(t *testing.T) {
-	srv := smtptest.Listen(t, smtptest.ServerOptions{User: "relay", Password: "pw"})
-	e := newSieveEnv(t, map[string]string{"smtp_backend": "host", "smtp_host": srv.Addr,
-		"smtp_auth_authname": "relay", "smtp_auth_password": "pw"})
+// TestSieveSendmailBackend: with smtp_backend: sendmail (the default)
+// the messages go through "sendmail -bs".
+func TestSieveSendmailBackend(t *testing.T) {
+	prog, dir := smtptest.Sendmail(t)
+	e := newSieveEnv(t, map[string]string{"smtp_backend": "sendmail", "sendmail": prog})
 	e.script("alice", `require "copy"; redirect :copy "other@example.net";`)
 	e.deliverOne(e.sieveServer(), []string{"alice"}, testMessage("<h@x>"))
-	got := smtptest.Read(t, srv.Dir)
-	if len(got) != 1 || got[0].Auth != "relay" || got[0].From() != "sender@example.com" || got[0].To()[0] != "other@example.net" {
+	got := smtptest.Read(t, dir)
+	if len(got) != 1 || got[0].Argv != "-bs" || got[0].From() != "sender@example.com" || got[0].To()[0] != "other@example.net" {
 		t.Fatalf("captured %+v\n%s", got, e.log.String())
 	}
 	if !strings.Contains(got[0].Mail, "AUTH=alice") {
 		t.Errorf("MAIL %q lacks AUTH=alice", got[0].Mail)
 	}
 	if len(e.captured()) != 0 {
-		t.Error("sendmail used with smtp_backend: host")
+		t.Error("smtp_host used with smtp_backend: sendmail")
 	}
 }
 
