@@ -147,7 +147,7 @@ func TestSieveDelivery(t *testing.T) {
 			}
 			sent := e.captured()
 			if want := min(len(tc.sent), 1); len(sent) != want {
-				t.Fatalf("sendmail got %d messages, want %d: %q\n%s", len(sent), want, sent, e.log.String())
+				t.Fatalf("%d messages sent, want %d: %q\n%s", len(sent), want, sent, e.log.String())
 			}
 			for _, s := range tc.sent {
 				if !strings.Contains(sent[0], s) {
