@@ -42,7 +42,9 @@ func main() {
 				Store:   b.Store,
 				Scripts: sievescript.FromConfig(env.Config, env.Logger),
 				Deliver: deliverDB,
-				Logger:  env.Logger,
+				// No annotation store yet: the metadata tests find nothing.
+				Metadata: nil,
+				Logger:   env.Logger,
 			})
 			return lmtpserver.New(lmtpserver.Options{
 				Config:      env.Config,

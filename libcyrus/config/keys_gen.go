@@ -284,13 +284,13 @@ const (
 	SieveDir StringKey = "sievedir"
 	// SieveNotifier is "sievenotifier": Notifyd(8) method to use for "SIEVE" notifications. (not acted on by cyrusgo)
 	SieveNotifier StringKey = "sievenotifier"
-	// SMTPAuthAuthName is "smtp_auth_authname": The authentication name to use when authenticating to the SMTP server defined in smtp_host. (not acted on by cyrusgo)
+	// SMTPAuthAuthName is "smtp_auth_authname": The authentication name to use when authenticating to the SMTP server defined in smtp_host.
 	SMTPAuthAuthName StringKey = "smtp_auth_authname"
-	// SMTPAuthPassword is "smtp_auth_password": The password to use when authenticating to the SMTP server defined in smtp_host. (not acted on by cyrusgo)
+	// SMTPAuthPassword is "smtp_auth_password": The password to use when authenticating to the SMTP server defined in smtp_host.
 	SMTPAuthPassword StringKey = "smtp_auth_password"
 	// SMTPAuthRealm is "smtp_auth_realm": The authentication SASL realm to use when authenticating to a SMTP server. (not acted on by cyrusgo)
 	SMTPAuthRealm StringKey = "smtp_auth_realm"
-	// SMTPHost is "smtp_host": The SMTP host to use for sending mail (also see the smtp_backend option). (default "localhost:587"; not acted on by cyrusgo)
+	// SMTPHost is "smtp_host": The SMTP host to use for sending mail (also see the smtp_backend option). (default "localhost:587")
 	SMTPHost StringKey = "smtp_host"
 	// SQLDatabase is "sql_database": Name of the database which contains the cyrusdb table(s). (not acted on by cyrusgo)
 	SQLDatabase StringKey = "sql_database"
@@ -346,7 +346,7 @@ const (
 	TLSECCurve StringKey = "tls_eccurve"
 	// TLSServerCADir is "tls_server_ca_dir": Path to a directory with CA certificates used to verify certificates offered by the server, when cyrus acts as client. (not acted on by cyrusgo)
 	TLSServerCADir StringKey = "tls_server_ca_dir"
-	// TLSServerCAFile is "tls_server_ca_file": Path to a file containing CA certificates used to verify certificates offered by the server, when cyrus acts as client. (not acted on by cyrusgo)
+	// TLSServerCAFile is "tls_server_ca_file": Path to a file containing CA certificates used to verify certificates offered by the server, when cyrus acts as client.
 	TLSServerCAFile StringKey = "tls_server_ca_file"
 	// TLSServerCert is "tls_server_cert": File with the certificate chain presented to clients; "disabled" turns TLS off.
 	TLSServerCert StringKey = "tls_server_cert"
@@ -922,7 +922,7 @@ const (
 	ServerInfo EnumKey = "serverinfo"
 	// ServerListSelectMode is "serverlist_select_mode": How the backend server for a new mailbox is chosen. (default "freespace-most"; not acted on by cyrusgo)
 	ServerListSelectMode EnumKey = "serverlist_select_mode"
-	// SMTPBackend is "smtp_backend": The SMTP backend to use for sending email. (default "sendmail"; not acted on by cyrusgo)
+	// SMTPBackend is "smtp_backend": The SMTP backend to use for sending email. (default "sendmail")
 	SMTPBackend EnumKey = "smtp_backend"
 	// SortCacheDB is "sortcache_db": The cyrusdb backend to use for caching sort results (currently only used for xconvmultisort) (default "twoskip"; not acted on by cyrusgo)
 	SortCacheDB EnumKey = "sortcache_db"

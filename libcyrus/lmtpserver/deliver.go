@@ -71,9 +71,11 @@ func (m *Message) close() {
 // Cyrus does when a script fails.
 type SieveFunc func(ctx context.Context, rcpt *Recipient, msg *Message, deliver DeliverFunc) (handled bool, err error)
 
-// DeliverFunc stores the message in a mailbox (an internal name) of the
-// recipient with flags (Sieve's fileinto and imap4flags).
-type DeliverFunc func(mailbox string, flags []string) error
+// DeliverFunc stores a message in a mailbox (an internal name) of the
+// recipient with flags (Sieve's fileinto and imap4flags). msg is the
+// received message when nil, else a copy derived from it (a header
+// edited by the script, an fcc).
+type DeliverFunc func(msg *Message, mailbox string, flags []string) error
 
 // deliver delivers msg to one recipient: Sieve, else Cyrus's
 // deliver_local. For a user, the +detail folder gets the message if the
@@ -86,8 +88,11 @@ func (ss *session) deliver(rc *Recipient, msg *Message) error {
 	}
 	if sieve := ss.srv.opts.Sieve; sieve != nil {
 		owner := ss.srv.store.Identity(rc.UserID)
-		fileinto := func(name string, flags []string) error {
-			return ss.deliverTo(rc, msg, name, owner, flags)
+		fileinto := func(m *Message, name string, flags []string) error {
+			if m == nil {
+				m = msg
+			}
+			return ss.deliverTo(rc, m, name, owner, flags)
 		}
 		handled, err := sieve(ss.ctx, rc, msg, fileinto)
 		var rej *RejectError

@@ -1,13 +1,18 @@
 package lmtpserver
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
+	"github.com/cyrusgo/cyrusgo/libcyrus/sieve"
 )
 
 // FuzzSession drives whole sessions with arbitrary client input, over a
@@ -82,4 +87,55 @@ func FuzzSession(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzEditedMessage: whatever the message, the copy with an edited header
+// (RFC 5293) is the new header, the empty line and the original body,
+// byte for byte, and staging it records its true size.
+func FuzzEditedMessage(f *testing.F) {
+	for _, s := range []string{testMessage("<a@x>"), "Subject: a\r\n\r\n", "no header at all", "Subject: x\r\n folded\r\nX: y\r\n",
+		"\r\nbody only\r\n", "A: 1\n\nlf body\n", "Long: " + strings.Repeat("x", 5000) + "\r\n\r\nb\r\n"} {
+		f.Add([]byte(s))
+	}
+	e := newTestEnv(f, nil)
+	srv := e.server()
+	f.Fuzz(func(t *testing.T, data []byte) { checkEdited(t, e, srv, data) })
+}
+
+func checkEdited(t *testing.T, e *testEnv, srv *Server, data []byte) {
+	sm, err := e.store.Stage("", bytes.NewReader(data), 0)
+	if err != nil {
+		return
+	}
+	msg := &Message{Size: sm.Size(), s: srv, staged: map[string]*mailbox.Staged{"default": sm}, first: "default"}
+	defer msg.close()
+	smsg, err := sieve.NewMessage(msg.Open(), msg.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := append([]sieve.Field{{Name: "X-Added", Value: "yes"}}, smsg.Header()...)
+	copies := &editedCopies{msg: msg}
+	defer copies.close()
+	m, err := copies.get(hdr)
+	if errors.Is(err, errHeaderTooLong) {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(io.NewSectionReader(m.Open(), 0, m.Size))
+	if err != nil || int64(len(got)) != m.Size {
+		t.Fatalf("read %d of %d bytes: %v", len(got), m.Size, err)
+	}
+	off, err := bodyOffset(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	sieve.WriteHeader(&want, hdr)
+	want.WriteString("\r\n")
+	want.Write(data[off:])
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("edited copy\n%q\nwant\n%q", got, want.Bytes())
+	}
 }

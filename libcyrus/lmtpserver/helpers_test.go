@@ -298,7 +298,9 @@ func (c *testConn) line() string {
 }
 
 func (c *testConn) readLine() (string, error) {
-	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	// Generous: a Sieve test may wait for a "sendmail -bs" child on a
+	// loaded machine.
+	c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	s, err := c.br.ReadString('\n')
 	return strings.TrimSuffix(strings.TrimSuffix(s, "\n"), "\r"), err
 }

@@ -246,7 +246,7 @@ func TestSieveHook(t *testing.T) {
 			mu.Unlock()
 			switch rc.UserID {
 			case "alice":
-				return true, deliver("user.alice.Filed", []string{`\Flagged`})
+				return true, deliver(nil, "user.alice.Filed", []string{`\Flagged`})
 			case "bob":
 				return false, errors.New("script error")
 			}

@@ -10,29 +10,28 @@ package lmtpserver
 // does not send a redirect or a vacation reply twice. Only once every
 // store succeeded are the messages sent (redirect, vacation, notify,
 // reject bounces) and the tracking records written (vacation,
-// duplicate, redirect).
+// duplicate, redirect). A redirect that cannot be sent, when the script
+// stored the message nowhere, leaves it in the INBOX instead, as Cyrus's
+// failed action falls back to the keep, so that it is not lost.
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/cyrusgo/cyrusgo/libcyrus/acl"
 	"github.com/cyrusgo/cyrusgo/libcyrus/config"
 	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
 	"github.com/cyrusgo/cyrusgo/libcyrus/duplicate"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 	"github.com/cyrusgo/cyrusgo/libcyrus/sieve"
 	"github.com/cyrusgo/cyrusgo/libcyrus/sievescript"
+	"github.com/cyrusgo/cyrusgo/libcyrus/smtpclient"
 )
 
 // SieveFailedFlag marks the copy kept when a script failed, as Cyrus does.
@@ -71,7 +70,12 @@ type SieveOptions struct {
 	// Deliver is the deliver database: vacation, duplicate and redirect
 	// tracking live there, as in Cyrus's deliver.db.
 	Deliver cyrusdb.DB
-	Logger  *slog.Logger
+	// Metadata reads annotations for the metadata tests; nil: none.
+	Metadata MetadataReader
+	// Sender sends redirects, replies and notifications; nil means the
+	// one imapd.conf describes (smtp_backend).
+	Sender *smtpclient.Sender
+	Logger *slog.Logger
 	// Now replaces time.Now (tests).
 	Now func() time.Time
 }
@@ -85,7 +89,9 @@ type sieveRunner struct {
 	track      *duplicate.Suppressor
 	log        *slog.Logger
 	now        func() time.Time
-	sendmail   string
+	meta       MetadataReader
+	sender     *smtpclient.Sender
+	senderErr  error
 	lmtpReject bool
 	postmaster string
 	serverName string
@@ -93,7 +99,8 @@ type sieveRunner struct {
 
 // NewSieve returns the Options.Sieve hook that runs users' active scripts.
 func NewSieve(o SieveOptions) SieveFunc {
-	r := &sieveRunner{cfg: o.Config, store: o.Store, scripts: o.Scripts, db: o.Deliver, log: o.Logger, now: o.Now}
+	r := &sieveRunner{cfg: o.Config, store: o.Store, scripts: o.Scripts, db: o.Deliver, log: o.Logger, now: o.Now,
+		meta: o.Metadata, sender: o.Sender}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -103,7 +110,17 @@ func NewSieve(o SieveOptions) SieveFunc {
 	if r.db != nil {
 		r.track = duplicate.New(r.db, duplicate.Options{Logger: r.log, Now: r.now})
 	}
-	r.sendmail = o.Config.String(config.Sendmail)
+	if r.sender == nil {
+		so, err := smtpclient.FromConfig(o.Config, r.log)
+		if err == nil {
+			r.sender, err = smtpclient.New(so)
+		}
+		if err != nil {
+			// Every send fails with this, logged; deliveries go on.
+			r.senderErr = err
+			r.log.Error(fmt.Sprintf("sieve: outgoing mail: %v", err))
+		}
+	}
 	r.lmtpReject = o.Config.Bool(config.SieveUseLMTPReject)
 	r.postmaster = o.Config.String(config.Postmaster)
 	r.serverName = o.Config.String(config.ServerName)
@@ -113,10 +130,13 @@ func NewSieve(o SieveOptions) SieveFunc {
 // outbound is a message to send once the stores succeeded.
 type outbound struct {
 	what string
-	from string // envelope sender, "" for the null path
-	to   []string
+	env  smtpclient.Envelope
 	data []byte
 	done func() // tracking to record after a successful send
+	// fcc files a copy of what was sent (RFC 8580).
+	fcc *sieve.Fcc
+	// keepOnFailure: a redirect that cannot be sent is kept instead.
+	keepOnFailure bool
 }
 
 func (r *sieveRunner) run(ctx context.Context, rc *Recipient, msg *Message, deliver DeliverFunc) (bool, error) {
@@ -150,14 +170,14 @@ func (r *sieveRunner) run(ctx context.Context, rc *Recipient, msg *Message, deli
 	if err != nil {
 		return false, err // the context ended: the engine answers 4xx
 	}
-	return r.apply(rc, msg, smsg, res, deliver, now)
+	return r.apply(ctx, rc, msg, smsg, res, deliver, now)
 }
 
 // failed is RFC 5228 2.10.6 with Cyrus's mark: the message goes to the
 // INBOX flagged $SieveFailed, and the reason is logged.
 func (r *sieveRunner) failed(rc *Recipient, deliver DeliverFunc, why error) (bool, error) {
 	r.log.Error(fmt.Sprintf("sieve: %s: %v: keeping in INBOX as %s", rc.UserID, why, SieveFailedFlag))
-	if err := deliver(rc.Mailbox, []string{SieveFailedFlag}); err != nil {
+	if err := deliver(nil, rc.Mailbox, []string{SieveFailedFlag}); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -173,15 +193,11 @@ func (r *sieveRunner) env(rc *Recipient, msg *Message, dir *sievescript.Dir, now
 	}
 	env.Now = now
 	env.Include = dir.Includer()
-	owner := r.store.Identity(rc.UserID)
-	env.MailboxExists = func(name string) bool {
-		internal, err := r.internal(rc, name)
-		if err != nil {
-			return false
-		}
-		e, err := r.store.Lookup(internal)
-		return err == nil && r.store.Rights(owner, e)&(acl.Post|acl.Insert) != 0
-	}
+	env.MailboxExists = func(name string) bool { return r.mailboxExists(rc, name) }
+	env.MailboxIDExists = func(id string) bool { return r.mailboxIDExists(rc, id) }
+	env.SpecialUseExists = func(name string, uses []string) bool { return r.specialUseExists(rc, name, uses) }
+	env.Metadata = func(name, entry string) (string, bool) { return r.metadata(rc, name, entry) }
+	env.ServerMetadata = func(entry string) (string, bool) { return r.metadata(rc, "", entry) }
 	env.Environment = map[string]string{"domain": r.serverName, "host": r.serverName}
 	if r.db != nil {
 		env.VacationSent = func(id string) (bool, error) {
@@ -241,183 +257,9 @@ func (r *sieveRunner) internal(rc *Recipient, name string) (string, error) {
 	return r.store.Namespace().ToInternal(name, rc.UserID)
 }
 
-// apply carries out res (see the file comment for the order).
-func (r *sieveRunner) apply(rc *Recipient, msg *Message, smsg sieve.Message, res *sieve.Result, deliver DeliverFunc, now time.Time) (bool, error) {
-	var sends []outbound
-	envFrom := strings.Trim(msg.ReturnPath, "<>")
-	to := strings.Trim(rc.Address, "<>")
-	for _, a := range res.Actions {
-		switch a := a.(type) {
-		case sieve.Keep:
-			if a.Header != nil {
-				r.log.Info(fmt.Sprintf("sieve: %s: editheader changes not stored (not supported yet)", rc.UserID))
-			}
-			if err := deliver(rc.Mailbox, a.Flags); err != nil {
-				return false, err
-			}
-		case sieve.FileInto:
-			if err := r.fileInto(rc, a, deliver); err != nil {
-				return false, err
-			}
-		case sieve.Discard:
-			r.log.Info(fmt.Sprintf("sieve: %s: discarded %s", rc.UserID, msg.ID))
-		case sieve.Reject:
-			if r.lmtpReject {
-				return true, &RejectError{Reason: a.Reason}
-			}
-			if envFrom == "" {
-				r.log.Info(fmt.Sprintf("sieve: %s: rejected %s, no bounce to the null sender", rc.UserID, msg.ID))
-				continue
-			}
-			mdn := a.Compose(now, r.postmaster+"@"+r.serverName, envFrom, to, r.messageID(now), smsg.Header())
-			sends = append(sends, outbound{what: "reject", to: []string{envFrom}, data: mdn})
-		case sieve.Redirect:
-			ob, ok, err := r.redirect(rc, msg, smsg, a, envFrom)
-			if err != nil {
-				return false, err
-			}
-			if ok {
-				sends = append(sends, ob)
-			}
-		case sieve.Vacation:
-			v := a
-			sends = append(sends, outbound{what: "vacation", to: []string{v.To}, data: v.Compose(now, r.messageID(now)),
-				done: func() { r.mark(vacationKey(rc, v.TrackingID), now.Add(v.Period)) }})
-		case sieve.Notify:
-			rcpts, data, err := a.Compose(now, to, r.messageID(now))
-			if err != nil {
-				r.log.Info(fmt.Sprintf("sieve: %s: notify %s: %v", rc.UserID, a.Method, err))
-				continue
-			}
-			sends = append(sends, outbound{what: "notify", to: rcpts, data: data})
-		default:
-			r.log.Info(fmt.Sprintf("sieve: %s: action %T not supported", rc.UserID, a))
-		}
-	}
-	for _, ob := range sends {
-		if err := r.send(ob.from, ob.to, ob.data); err != nil {
-			r.log.Error(fmt.Sprintf("sieve: %s: sending %s to %s: %v", rc.UserID, ob.what, strings.Join(ob.to, ","), err))
-			continue
-		}
-		r.log.Info(fmt.Sprintf("sieve: %s: sent %s to %s", rc.UserID, ob.what, strings.Join(ob.to, ",")))
-		if ob.done != nil {
-			ob.done()
-		}
-	}
-	for _, d := range res.Duplicates {
-		k := duplicateKey(rc, d.Handle, d.ID)
-		if !d.Last {
-			if seen, _ := r.tracked(k, now); seen && r.db != nil {
-				continue // RFC 7352 3.1: without :last the first expiry stands
-			}
-		}
-		r.mark(k, now.Add(d.Expiry))
-	}
-	return true, nil
-}
-
-// fileInto stores into the script's mailbox, creating it for :create; a
-// mailbox that is missing or that the user may not file into gets the
-// INBOX instead, as in Cyrus.
-func (r *sieveRunner) fileInto(rc *Recipient, a sieve.FileInto, deliver DeliverFunc) error {
-	internal, err := r.internal(rc, a.Mailbox)
-	if err == nil && a.Create {
-		if _, lerr := r.store.Lookup(internal); mailbox.CodeOf(lerr) == mailbox.CodeNonexistent {
-			if _, cerr := r.store.Create(r.store.Identity(rc.UserID), internal, mailbox.CreateOptions{}); cerr != nil && mailbox.CodeOf(cerr) != mailbox.CodeAlreadyExists {
-				r.log.Info(fmt.Sprintf("sieve: %s: fileinto :create %s: %v", rc.UserID, a.Mailbox, cerr))
-			}
-		}
-	}
-	if err == nil {
-		err = deliver(internal, a.Flags)
-		if err == nil {
-			return nil
-		}
-		switch mailbox.CodeOf(err) {
-		case mailbox.CodeNonexistent, mailbox.CodeNoPerm, mailbox.CodeBadName:
-		default:
-			return err
-		}
-	}
-	r.log.Info(fmt.Sprintf("sieve: %s: fileinto %s failed (%v): delivering to INBOX", rc.UserID, a.Mailbox, err))
-	return deliver(rc.Mailbox, a.Flags)
-}
-
-// redirect prepares a redirect: the message with our trace field on top,
-// sent with the original envelope sender. A message that carries the
-// field for this user already is in a loop and is not sent again; one
-// redirected to the same address before (the duplicate db) neither.
-func (r *sieveRunner) redirect(rc *Recipient, msg *Message, smsg sieve.Message, a sieve.Redirect, envFrom string) (outbound, bool, error) {
-	marker := rc.UserID + "@" + r.serverName
-	for _, f := range smsg.Header() {
-		if strings.EqualFold(f.Name, RedirectedByField) && strings.EqualFold(strings.TrimSpace(f.Value), marker) {
-			r.log.Info(fmt.Sprintf("sieve: %s: redirect of %s to %s refused: loop (%s)", rc.UserID, msg.ID, a.Address, RedirectedByField))
-			return outbound{}, false, nil
-		}
-	}
-	k := duplicate.Key{ID: msg.ID, To: a.Address, Date: msg.Date}
-	if r.db != nil && msg.ID != "" {
-		if seen, err := r.tracked(k, r.now()); err == nil && seen {
-			r.track.Log(k, "redirect")
-			return outbound{}, false, nil
-		}
-	}
-	var b bytes.Buffer
-	b.WriteString(RedirectedByField + ": " + marker + "\r\n")
-	if a.Header != nil {
-		if err := sieve.WriteHeader(&b, a.Header); err != nil {
-			return outbound{}, false, err
-		}
-		b.WriteString("\r\n")
-		body, err := bodyOf(msg)
-		if err != nil {
-			return outbound{}, false, err
-		}
-		b.Write(body)
-	} else {
-		if _, err := io.Copy(&b, io.NewSectionReader(msg.Open(), 0, msg.Size)); err != nil {
-			return outbound{}, false, fmt.Errorf("reading the message: %w", err)
-		}
-	}
-	ob := outbound{what: "redirect", from: envFrom, to: []string{a.Address}, data: b.Bytes()}
-	if msg.ID != "" {
-		ob.done = func() { r.mark(k, r.now().Add(sieve.DefaultDuplicateMax)) }
-	}
-	return ob, true, nil
-}
-
-// bodyOf returns the message after its header.
-func bodyOf(msg *Message) ([]byte, error) {
-	b, err := io.ReadAll(io.NewSectionReader(msg.Open(), 0, msg.Size))
-	if err != nil {
-		return nil, fmt.Errorf("reading the message: %w", err)
-	}
-	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
-		return b[i+4:], nil
-	}
-	return nil, nil
-}
-
-func (r *sieveRunner) messageID(now time.Time) string {
+// newMessageID is the Message-ID of a message the hook sends.
+func newMessageID(now time.Time, serverName string) string {
 	var b [8]byte
 	rand.Read(b[:])
-	return fmt.Sprintf("<cmu-sieve-%d-%s@%s>", now.Unix(), hex.EncodeToString(b[:]), r.serverName)
-}
-
-// send runs the sendmail of imapd.conf as Cyrus's open_sendmail did:
-// "sendmail -i -f <sender> -- <recipients>", the message on stdin, "<>"
-// for the null sender (RFC 5230 5.1, RFC 3834: auto-replies).
-func (r *sieveRunner) send(from string, to []string, data []byte) error {
-	if from == "" {
-		from = "<>"
-	}
-	args := append([]string{"-i", "-f", from, "--"}, to...)
-	cmd := exec.Command(r.sendmail, args...)
-	cmd.Stdin = bytes.NewReader(data)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s: %w: %s", r.sendmail, err, strings.TrimSpace(stderr.String()))
-	}
-	return nil
+	return fmt.Sprintf("<cmu-sieve-%d-%s@%s>", now.Unix(), hex.EncodeToString(b[:]), serverName)
 }

@@ -4,7 +4,7 @@ import "time"
 
 // Action is what a script asks for. Run returns them in the order the
 // script gave them; the caller carries them out (lmtpd: deliver, send
-// through sendmail). The concrete types are the ones below.
+// over SMTP). The concrete types are the ones below.
 type Action interface{ action() }
 
 // Keep files the message into the user's INBOX (RFC 5228 4.3). Implicit

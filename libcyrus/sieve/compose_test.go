@@ -83,3 +83,30 @@ addheader "X-Utf8" "café";`, msgCoyote, nil)
 		t.Fatalf("placement:\n%s", out)
 	}
 }
+
+// TestVacationTrackingID: RFC 5230 4.2: the same :handle is the same
+// response whatever the text; without one, the arguments decide; and each
+// sender is tracked apart.
+func TestVacationTrackingID(t *testing.T) {
+	id := func(script, from string) string {
+		t.Helper()
+		res, err := runSrc(t, `require "vacation"; `+script, msgCoyote, envTo(from, "roadrunner@acme.example.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Actions[0].(Vacation).TrackingID
+	}
+	const c = "coyote@desert.example.org"
+	if id(`vacation :handle "h" "one";`, c) != id(`vacation :handle "h" :subject "s" "two";`, c) {
+		t.Error(":handle does not identify the response")
+	}
+	if id(`vacation "one";`, c) == id(`vacation "two";`, c) {
+		t.Error("different reasons share a tracking id")
+	}
+	if id(`vacation :subject "a" "one";`, c) == id(`vacation :subject "b" "one";`, c) {
+		t.Error("different subjects share a tracking id")
+	}
+	if id(`vacation "one";`, c) == id(`vacation "one";`, "other@desert.example.org") {
+		t.Error("different senders share a tracking id")
+	}
+}

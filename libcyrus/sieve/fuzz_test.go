@@ -63,18 +63,19 @@ func FuzzRun(f *testing.F) {
 			return
 		}
 		env := &Env{
-			Envelope:        Envelope{From: "coyote@desert.example.org", To: "roadrunner@acme.example.com"},
-			Now:             fixedNow,
-			Location:        time.UTC,
-			Limits:          Limits{MaxSteps: 200000, MaxBodyBytes: 1 << 16},
-			MailboxExists:   func(string) bool { return true },
-			Metadata:        func(string, string) (string, bool) { return "v", true },
-			ServerMetadata:  func(string) (string, bool) { return "v", true },
-			Duplicate:       func(string, string) (bool, error) { return false, nil },
-			VacationSent:    func(string) (bool, error) { return false, nil },
-			Include:         func(string, bool) (*Script, error) { return s, nil },
-			SpamTest:        func() string { return "5" },
-			MailboxIDExists: func(string) bool { return false },
+			Envelope:         Envelope{From: "coyote@desert.example.org", To: "roadrunner@acme.example.com"},
+			Now:              fixedNow,
+			Location:         time.UTC,
+			Limits:           Limits{MaxSteps: 200000, MaxBodyBytes: 1 << 16},
+			MailboxExists:    func(string) bool { return true },
+			Metadata:         func(string, string) (string, bool) { return "v", true },
+			ServerMetadata:   func(string) (string, bool) { return "v", true },
+			Duplicate:        func(string, string) (bool, error) { return false, nil },
+			VacationSent:     func(string) (bool, error) { return false, nil },
+			Include:          func(string, bool) (*Script, error) { return s, nil },
+			SpamTest:         func() string { return "5" },
+			MailboxIDExists:  func(string) bool { return false },
+			SpecialUseExists: func(mb string, _ []string) bool { return mb == "" },
 		}
 		start := time.Now()
 		res, err := s.Run(context.Background(), NewMessageBytes(msg), env)

@@ -138,6 +138,12 @@ func (r *run) noVacationReason(c *Node, sender string) string {
 			if kw != "no" {
 				return "message is auto-submitted"
 			}
+		case name == "x-ignorevacation":
+			// Cyrus: a sender may ask for no vacation reply with any
+			// value but "no".
+			if !strings.EqualFold(decodeValue(f.Value), "no") {
+				return "message has X-Ignorevacation"
+			}
 		case name == "precedence":
 			switch strings.ToLower(decodeValue(f.Value)) {
 			case "bulk", "list", "junk":
