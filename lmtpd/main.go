@@ -38,12 +38,11 @@ func main() {
 			// (vacation, duplicate, redirect) lives in the deliver db
 			// whatever duplicatesuppression says.
 			sieveHook := lmtpserver.NewSieve(lmtpserver.SieveOptions{
-				Config:  env.Config,
-				Store:   b.Store,
-				Scripts: sievescript.FromConfig(env.Config, env.Logger),
-				Deliver: deliverDB,
-				// No annotation store yet: the metadata tests find nothing.
-				Metadata: nil,
+				Config:   env.Config,
+				Store:    b.Store,
+				Scripts:  sievescript.FromConfig(env.Config, env.Logger),
+				Deliver:  deliverDB,
+				Metadata: lmtpserver.StoreMetadata(b.Store),
 				Logger:   env.Logger,
 			})
 			return lmtpserver.New(lmtpserver.Options{
