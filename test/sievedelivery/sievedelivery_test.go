@@ -20,7 +20,7 @@ import (
 
 // script is uploaded with @WORKID@ replaced by the MAILBOXID of
 // INBOX.Work, which the client learns from CREATE.
-const script = `require ["fileinto", "vacation", "editheader", "mailbox", "special-use", "mailboxid", "reject", "imap4flags"];
+const script = `require ["fileinto", "vacation", "editheader", "mailbox", "special-use", "mailboxid", "reject", "imap4flags", "mboxmetadata"];
 if header :contains "subject" "work" { addheader "X-Filed" "work"; deleteheader "X-Junk"; deleteheader "Received"; fileinto "INBOX.Work"; stop; }
 if header :contains "subject" "spam" { fileinto :specialuse "\\Junk" "INBOX.Spam"; stop; }
 if header :contains "subject" "byid" { fileinto :mailboxid "@WORKID@" "INBOX.Nope"; stop; }
@@ -28,6 +28,7 @@ if header :contains "subject" "create" { fileinto :create :specialuse "\\Archive
 if header :contains "subject" "fwd" { addheader :last "X-Fwd" "yes"; redirect "elsewhere@example.net"; stop; }
 if header :contains "subject" "vac" { addheader "X-Vac" "1"; vacation :days 1 :subject "Away" "I am away"; }
 if header :contains "subject" "bounce" { reject "not wanted"; stop; }
+if allof(header :contains "subject" "meta", metadata "INBOX" "/private/comment" "route me") { fileinto "INBOX.Work"; stop; }
 if allof(header :contains "subject" "tests", specialuse_exists "\\Junk", specialuse_exists "INBOX" "\\Inbox",
          mailboxexists "INBOX.Work", not mailboxexists "INBOX.Nope", mailboxidexists "@WORKID@") {
   addflag "\\Flagged"; fileinto "INBOX.Work"; stop;
@@ -47,6 +48,9 @@ typ, data = m.create("INBOX.Work")
 assert typ == "OK", typ
 workid = re.search(rb"MAILBOXID \(([^)]+)\)", data[0]).group(1).decode()
 typ, data = m._simple_command("CREATE", "INBOX.Junk", "(USE (\\Junk))")
+assert typ == "OK", (typ, data)
+imaplib.Commands["SETMETADATA"] = ("AUTH", "SELECTED")
+typ, data = m._simple_command("SETMETADATA", "INBOX", '(/private/comment "route me")')
 assert typ == "OK", (typ, data)
 m.logout()
 script = script.replace("@WORKID@", workid)
@@ -76,7 +80,7 @@ do("LOGOUT\r\n")
 def message(mid, subject):
     return ("From: sender@example.com\r\nTo: alice@localhost\r\nSubject: %s\r\nX-Junk: drop me\r\n"
             "Message-ID: %s\r\nDate: Mon, 01 Jan 2024 00:00:00 +0000\r\n\r\nhello\r\n") % (subject, mid)
-for i, subject in enumerate(["about work", "spam offer", "byid", "create it", "fwd this", "vac test", "bounce me", "tests", "plain"]):
+for i, subject in enumerate(["about work", "spam offer", "byid", "create it", "fwd this", "vac test", "bounce me", "tests", "meta data", "plain"]):
     c = smtplib.LMTP("127.0.0.1", lmtp_port)
     c.ehlo_or_helo_if_needed()
     c.mail("sender@example.com")
@@ -111,8 +115,8 @@ func run(t *testing.T, conf string, captured func() []smtptest.Message) {
 	})
 	out := harness.Python(t, client, strconv.Itoa(m.IMAP), strconv.Itoa(m.Sieve), strconv.Itoa(m.LMTP), script)
 	for _, want := range []string{
-		"DATA about 250", "DATA spam 250", "DATA byid 250", "DATA create 250", "DATA fwd 250", "DATA vac 250", "DATA bounce 250", "DATA tests 250", "DATA plain 250",
-		"EXISTS INBOX 2", "EXISTS INBOX.Work 3", "EXISTS INBOX.Junk 1", "EXISTS INBOX.Made 1", `\Archive`,
+		"DATA about 250", "DATA spam 250", "DATA byid 250", "DATA create 250", "DATA fwd 250", "DATA vac 250", "DATA bounce 250", "DATA tests 250", "DATA meta 250", "DATA plain 250",
+		"EXISTS INBOX 2", "EXISTS INBOX.Work 4", "EXISTS INBOX.Junk 1", "EXISTS INBOX.Made 1", `\Archive`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("client output lacks %q:\n%s\n%s", want, out, m.Log())
@@ -130,6 +134,8 @@ func run(t *testing.T, conf string, captured func() []smtptest.Message) {
 		{box: "INBOX", subject: "plain", has: []string{"X-Junk: drop me"}, lacks: []string{"X-Vac", "X-Filed"}},
 		{box: "INBOX.Work", subject: "tests", has: []string{`\Flagged`}},
 		{box: "INBOX.Work", subject: "byid"},
+		// mboxmetadata: the INBOX's private comment, set over IMAP
+		{box: "INBOX.Work", subject: "meta data"},
 		{box: "INBOX.Junk", subject: "spam offer"},
 		{box: "INBOX.Made", subject: "create it"},
 	} {
