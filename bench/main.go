@@ -186,10 +186,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	// The servers are stopped and their directories removed after the
 	// error is printed: removing a million message files takes a while.
+	// A signal during the cleanup waits for it too.
 	cl := &cleanup{}
-	defer cl.run()
 	stopSignals := cl.onSignal(stderr)
 	defer stopSignals()
+	defer cl.run()
 	rep, err := measure(o, cl, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", program, err)
