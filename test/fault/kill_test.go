@@ -189,6 +189,9 @@ func TestKillUnderLoad(t *testing.T) {
 	checkLedger(t, m, led)
 	checkStoreAfterCrash(t, m)
 	checkLedger(t, m, led)
+	// The tools above opened the store, which sweeps the staging files
+	// of killed processes.
+	checkNoStage(t, m.Path("spool"))
 
 	// The restarted master serves both protocols.
 	lc, err := dialLMTP(lmtpAddr)
