@@ -29,7 +29,7 @@ func FuzzBaseSubject(f *testing.F) {
 		if strings.ContainsAny(base, "\t\r\n") {
 			t.Fatalf("BaseSubject(%q) = %q: tab or line break left", s, base)
 		}
-		if n := len(collapseBlanks(decodeWords(s))); len(base) > n {
+		if n := len(collapseBlanks(DecodeWords(s))); len(base) > n {
 			t.Fatalf("BaseSubject(%q) = %q: longer than the decoded subject", s, base)
 		}
 		if strings.Contains(base, "=?") {

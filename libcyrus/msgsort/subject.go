@@ -19,7 +19,7 @@ import (
 // turns tabs, line breaks and runs of blanks into single spaces. Case is
 // kept: the comparison (i;unicode-casemap, see CaseMap) is the caller's.
 func BaseSubject(s string) (base string, reply bool) {
-	s = collapseBlanks(decodeWords(s))
+	s = collapseBlanks(DecodeWords(s))
 	for {
 		// (2) Remove subj-trailers, "(fwd)" and WSP, until none is left.
 		for {
@@ -44,8 +44,9 @@ func BaseSubject(s string) (base string, reply bool) {
 	}
 }
 
-// decodeWords decodes the RFC 2047 encoded-words of s to UTF-8.
-func decodeWords(s string) string {
+// DecodeWords decodes the RFC 2047 encoded-words of s to UTF-8; words in
+// unknown charsets stay encoded, and bytes that are not UTF-8 become U+FFFD.
+func DecodeWords(s string) string {
 	if strings.Contains(s, "=?") {
 		d := mime.WordDecoder{CharsetReader: charset.Reader}
 		if out, err := d.DecodeHeader(s); err == nil {

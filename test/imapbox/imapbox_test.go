@@ -4,14 +4,9 @@
 package imapbox_test
 
 import (
-	"bytes"
-	"io"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/cyrusgo/cyrusgo/test/harness"
 )
@@ -243,45 +238,8 @@ b.logout()
 // manages users: create a user, list, set an ACL and a quota, delete it.
 func TestCyradm(t *testing.T) {
 	t.Parallel()
-	cyradm, err := exec.LookPath("cyradm")
-	if err != nil {
-		t.Skip("cyradm not installed (apt-get install cyrus-admin)")
-	}
 	m := harness.StartMail(t, harness.MailOptions{Users: users})
-	cmd := exec.Command(cyradm, "--user", "cyrus", "--auth", "plain", "--notls", "--norc",
-		"--port", strconv.Itoa(m.IMAP), "127.0.0.1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	out := &syncBuffer{}
-	done := make(chan struct{})
-	go func() {
-		io.Copy(out, stdout)
-		close(done)
-	}()
-	// cyradm reads the password from the terminal or, without one, from
-	// stdin with its own buffering: the commands go only once it has
-	// logged in and shows its prompt, or they would be read with the
-	// password and lost.
-	io.WriteString(stdin, "secret\n")
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "127.0.0.1> ") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no cyradm prompt:\n%s\nserver log:\n%s", out.String(), m.Log())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	io.WriteString(stdin, strings.Join([]string{
+	got := harness.Cyradm(t, m.IMAP, "cyrus", "secret",
 		"cm user.bob",
 		"cm user.bob.Sent",
 		"lm",
@@ -291,17 +249,7 @@ func TestCyradm(t *testing.T) {
 		"lq user.bob",
 		"dm user.bob",
 		"lm user.bob*",
-	}, "\n")+"\n")
-	stdin.Close()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("cyradm did not finish:\n%s\nserver log:\n%s", out.String(), m.Log())
-	}
-	cmd.Wait()
-	got := out.String()
+	)
 	t.Logf("cyradm:\n%s", got)
 	wantAll(t, got,
 		"user.bob (\\HasChildren)",
@@ -319,22 +267,4 @@ func TestCyradm(t *testing.T) {
 	if i := strings.LastIndex(got, "lm user.bob*"); i >= 0 && strings.Contains(got[i:], "user.bob ") {
 		t.Errorf("user.bob still listed after dm:\n%s", got)
 	}
-}
-
-// syncBuffer is a bytes.Buffer one goroutine writes while another reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
