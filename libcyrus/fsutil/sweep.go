@@ -10,7 +10,8 @@ import (
 )
 
 // stagePrefix starts the name of every staging file NewStage makes:
-// stage.<pid>.<time>.<seq>.tmp.
+// stage.<pid>.<time>.<seq>.tmp. The mailbox store's COPY links messages
+// in as copy.<pid>.<time>.<seq>.tmp.
 const stagePrefix = "stage."
 
 // SweepStages removes the staging files in dir whose process is gone: a
@@ -41,7 +42,13 @@ func SweepStages(dir string) (int, error) {
 
 // stagePID reads the pid out of a staging file's name.
 func stagePID(name string) (int, bool) {
-	rest, ok := strings.CutPrefix(name, stagePrefix)
+	var rest string
+	ok := false
+	for _, p := range []string{stagePrefix, "copy."} {
+		if rest, ok = strings.CutPrefix(name, p); ok {
+			break
+		}
+	}
 	if !ok || !strings.HasSuffix(rest, ".tmp") {
 		return 0, false
 	}

@@ -22,6 +22,7 @@ func TestSweepStages(t *testing.T) {
 		{live, true},
 		{"stage." + deadPID + ".abc.1.tmp", false},
 		{"stage." + deadPID + ".abc.2", true}, // not a staging file's name
+		{"copy." + deadPID + ".abc.3.tmp", false},
 		{"stage.x.abc.1.tmp", true},
 		{"12.", true},
 	}
@@ -35,8 +36,8 @@ func TestSweepStages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 {
-		t.Errorf("removed %d files, want 1", n)
+	if n != 2 {
+		t.Errorf("removed %d files, want 2", n)
 	}
 	for _, tt := range tests {
 		_, err := os.Stat(filepath.Join(dir, filepath.Base(tt.name)))
