@@ -9,7 +9,7 @@ import (
 // Cyrus 3.6's order, with only what this server implements.
 func (ss *session) capabilities() string {
 	a := ss.srv.opts.Auth
-	caps := []string{"IMAP4rev1"}
+	caps := []string{"IMAP4rev1", "IMAP4rev2"}
 	if ss.srv.limits.LiteralMinus {
 		caps = append(caps, "LITERAL-")
 	} else {

@@ -426,9 +426,9 @@ func storeResult(err error) result {
 }
 
 // toInternal converts a client's mailbox name (modified UTF-7 on the
-// wire) to the internal name.
+// wire, UTF-8 in IMAP4rev2) to the internal name.
 func (ss *session) toInternal(external string) (string, error) {
-	dec, err := mboxname.DecodeMUTF7(external)
+	dec, err := ss.decodeName(external)
 	if err != nil {
 		return "", err
 	}
@@ -441,5 +441,5 @@ func (ss *session) toExternal(internal string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return mboxname.EncodeMUTF7(ext), nil
+	return ss.encodeName(ext), nil
 }

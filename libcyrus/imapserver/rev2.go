@@ -1,0 +1,75 @@
+package imapserver
+
+// IMAP4rev2 (RFC 9051), switched on per session by ENABLE IMAP4rev2 as in
+// Cyrus 3.10 and Dovecot 2.4: IMAP4rev1 stays the default. Once enabled
+// (Appendix E of RFC 9051):
+//   - SEARCH without RETURN answers with ESEARCH (6.4.4, 7.3.4);
+//   - there is no RECENT response, no \Recent flag and no [UNSEEN n] on
+//     SELECT (E.6, E.7);
+//   - SELECT and EXAMINE send the LIST response of the mailbox (6.3.2);
+//   - mailbox names are UTF-8 on the wire, not modified UTF-7 (5.1), and
+//     quoted strings may carry UTF-8 (9, QUOTED-CHAR).
+// STATUS DELETED is accepted in either mode (mailboxes.go).
+
+import (
+	"unicode/utf8"
+
+	"github.com/cyrusgo/cyrusgo/libcyrus/mboxname"
+)
+
+// rev2 reports whether ENABLE IMAP4rev2 was accepted.
+func (ss *session) rev2() bool { return ss.enabled["IMAP4rev2"] }
+
+// enableRev2 switches the session to IMAP4rev2; it reports whether it
+// was off.
+func (ss *session) enableRev2() bool {
+	if ss.rev2() {
+		return false
+	}
+	ss.enabled["IMAP4rev2"] = true
+	ss.w.SetUTF8Accept(true)
+	return true
+}
+
+// utf8Wire reports whether quoted strings may carry UTF-8: after ENABLE
+// UTF8=ACCEPT (RFC 6855 3) or IMAP4rev2 (RFC 9051 9).
+func (ss *session) utf8Wire() bool { return ss.enabled["UTF8=ACCEPT"] || ss.rev2() }
+
+// decodeName is a client's mailbox name as UTF-8: modified UTF-7 in
+// IMAP4rev1 (RFC 3501 5.1.3), UTF-8 as it is in IMAP4rev2 (RFC 9051 5.1).
+func (ss *session) decodeName(wire string) (string, error) {
+	if !ss.rev2() {
+		return mboxname.DecodeMUTF7(wire)
+	}
+	if !utf8.ValidString(wire) {
+		return "", &mboxname.NameError{Name: wire, Reason: "invalid UTF-8"}
+	}
+	return wire, nil
+}
+
+// encodeName is the wire form of a UTF-8 mailbox name.
+func (ss *session) encodeName(name string) string {
+	if ss.rev2() {
+		return name
+	}
+	return mboxname.EncodeMUTF7(name)
+}
+
+// writeSelectedList writes the LIST response of the mailbox just
+// selected (RFC 9051 6.3.2), with the attributes a LIST of its name
+// would give.
+func (ss *session) writeSelectedList(internal string) {
+	ext, err := ss.toExternal(internal)
+	if err != nil {
+		return
+	}
+	l, err := ss.newListing([]string{ext})
+	if err != nil {
+		return
+	}
+	n := l.byExt[ext]
+	if n == nil {
+		return
+	}
+	ss.writeListNode(&listCmd{verb: "LIST"}, l, n)
+}

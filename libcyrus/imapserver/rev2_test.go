@@ -1,0 +1,58 @@
+package imapserver
+
+import "testing"
+
+func TestIMAP4rev2Transcript(t *testing.T) { t.Parallel(); runTranscript(t, "imap4rev2.txt") }
+
+func TestMailboxNameWireForm(t *testing.T) {
+	for _, tc := range []struct {
+		rev2    bool
+		wire    string
+		want    string // "" with wantErr
+		wantErr bool
+	}{
+		{wire: "INBOX.Caf&AOk-", want: "INBOX.Café"},
+		{wire: "A&-B", want: "A&B"},
+		{wire: "Café", wantErr: true}, // 8-bit is not modified UTF-7
+		{wire: "&AOk", wantErr: true},
+		{rev2: true, wire: "INBOX.Café", want: "INBOX.Café"},
+		{rev2: true, wire: "A&B", want: "A&B"},
+		{rev2: true, wire: "INBOX.Caf&AOk-", want: "INBOX.Caf&AOk-"},
+		{rev2: true, wire: "bad\xff", wantErr: true},
+	} {
+		ss := &session{enabled: map[string]bool{"IMAP4rev2": tc.rev2}}
+		got, err := ss.decodeName(tc.wire)
+		if tc.wantErr {
+			if err == nil {
+				t.Errorf("rev2=%v %q: no error, got %q", tc.rev2, tc.wire, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("rev2=%v decodeName(%q) = %q, %v; want %q", tc.rev2, tc.wire, got, err, tc.want)
+			continue
+		}
+		if back := ss.encodeName(got); back != tc.wire {
+			t.Errorf("rev2=%v encodeName(%q) = %q, want %q", tc.rev2, got, back, tc.wire)
+		}
+	}
+}
+
+func TestReadStatusItemsDeleted(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		rev2    bool
+		want    uint16
+		wantErr bool
+	}{
+		{in: "(MESSAGES SIZE)", want: statusMessages | statusSize},
+		{in: "(DELETED)", wantErr: true},
+		{in: "(deleted size)", rev2: true, want: statusDeleted | statusSize},
+		{in: "(DELETED-STORAGE)", rev2: true, wantErr: true},
+	} {
+		got, err := readStatusItems(wireReader(t, tc.in+"\r\n"), tc.rev2)
+		if (err != nil) != tc.wantErr || got != tc.want && !tc.wantErr {
+			t.Errorf("%q rev2=%v = %b, %v; want %b", tc.in, tc.rev2, got, err, tc.want)
+		}
+	}
+}
