@@ -12,6 +12,7 @@ package imapserver
 // STATUS DELETED is accepted in either mode (mailboxes.go).
 
 import (
+	"strings"
 	"unicode/utf8"
 
 	"github.com/cyrusgo/cyrusgo/libcyrus/mboxname"
@@ -38,13 +39,57 @@ func (ss *session) utf8Wire() bool { return ss.enabled["UTF8=ACCEPT"] || ss.rev2
 // decodeName is a client's mailbox name as UTF-8: modified UTF-7 in
 // IMAP4rev1 (RFC 3501 5.1.3), UTF-8 as it is in IMAP4rev2 (RFC 9051 5.1).
 func (ss *session) decodeName(wire string) (string, error) {
-	if !ss.rev2() {
+	if ss.rev2() {
+		if !utf8.ValidString(wire) {
+			return "", &mboxname.NameError{Name: wire, Reason: "invalid UTF-8"}
+		}
+		return wire, nil
+	}
+	if isASCII(wire) {
 		return mboxname.DecodeMUTF7(wire)
 	}
+	return decodeMixedName(wire)
+}
+
+// decodeMixedName reads an IMAP4rev1 name that carries raw UTF-8, which
+// modified UTF-7 never does: clients that see IMAP4rev2 offered but do
+// not enable it (go-imap v2) send non-ASCII raw and "&" as "&-". The
+// ASCII runs are modified UTF-7; the 8-bit runs are kept as they are.
+func decodeMixedName(wire string) (string, error) {
 	if !utf8.ValidString(wire) {
 		return "", &mboxname.NameError{Name: wire, Reason: "invalid UTF-8"}
 	}
-	return wire, nil
+	var b strings.Builder
+	for rest := wire; rest != ""; {
+		n := 0
+		for n < len(rest) && rest[n] < utf8.RuneSelf {
+			n++
+		}
+		if n > 0 {
+			dec, err := mboxname.DecodeMUTF7(rest[:n])
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(dec)
+			rest = rest[n:]
+			continue
+		}
+		for n < len(rest) && rest[n] >= utf8.RuneSelf {
+			n++
+		}
+		b.WriteString(rest[:n])
+		rest = rest[n:]
+	}
+	return b.String(), nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // encodeName is the wire form of a UTF-8 mailbox name.
