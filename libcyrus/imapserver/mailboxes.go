@@ -224,7 +224,7 @@ func cmdCreate(ss *session, tag string) result {
 		return wireErr(err)
 	}
 	name, err := ss.mboxInternal(ext, true)
-	if err != nil || mboxname.Validate(name) != nil {
+	if err != nil || mboxname.Validate(name) != nil || !ss.creatableName(ext) {
 		return no("", textBadName)
 	}
 	opts := mailbox.CreateOptions{Partition: params.partition}
@@ -376,7 +376,7 @@ func cmdRename(ss *session, tag string) result {
 		return no("", textNoMailbox)
 	}
 	newName, err := ss.mboxInternal(newExt, true)
-	if err != nil || mboxname.Validate(newName) != nil {
+	if err != nil || mboxname.Validate(newName) != nil || !ss.creatableName(newExt) {
 		return no("", textBadName)
 	}
 	e, rights, err := ss.srv.store.Info(ss.id, oldName)

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/cyrusgo/cyrusgo/libcyrus/mboxname"
 )
 
@@ -117,4 +119,21 @@ func (ss *session) writeSelectedList(internal string) {
 		return
 	}
 	ss.writeListNode(&listCmd{verb: "LIST"}, l, n)
+}
+
+// creatableName reports whether CREATE or RENAME may make a mailbox of
+// this wire name. RFC 9051 5.1: in IMAP4rev2 a new name must be
+// Net-Unicode (RFC 5198): NFC, and no control characters. Denormalized
+// names are refused rather than normalized, so that every command finds
+// a mailbox under the very name that created it.
+func (ss *session) creatableName(wire string) bool {
+	if !ss.rev2() {
+		return true
+	}
+	for _, r := range wire {
+		if r < 0x20 || r >= 0x7f && r <= 0x9f {
+			return false
+		}
+	}
+	return norm.NFC.IsNormalString(wire)
 }

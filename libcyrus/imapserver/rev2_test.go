@@ -62,3 +62,23 @@ func TestReadStatusItemsDeleted(t *testing.T) {
 		}
 	}
 }
+
+func TestCreatableName(t *testing.T) {
+	for _, tc := range []struct {
+		rev2 bool
+		name string
+		want bool
+	}{
+		{false, "INBOX.Cafe\u0301", true}, // IMAP4rev1 has no such rule
+		{true, "INBOX.Café", true},
+		{true, "INBOX.Cafe\u0301", false},
+		{true, "INBOX.a\u0085b", false},
+		{true, "INBOX.a\x7fb", false},
+		{true, "INBOX.A&B", true},
+	} {
+		ss := &session{enabled: map[string]bool{"IMAP4rev2": tc.rev2}}
+		if got := ss.creatableName(tc.name); got != tc.want {
+			t.Errorf("rev2=%v creatableName(%q) = %v", tc.rev2, tc.name, got)
+		}
+	}
+}
