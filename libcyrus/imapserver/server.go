@@ -1,6 +1,7 @@
 // Package imapserver is the IMAP engine of imapd: IMAP4rev1 (RFC 3501)
-// and the extensions Cyrus 3.6 advertises, over package imapwire and the
-// mail store (package mailbox). One file per command family.
+// and the extensions Cyrus 3.6 advertises, and IMAP4rev2 (RFC 9051) once
+// a session enables it (rev2.go), over package imapwire and the mail
+// store (package mailbox). One file per command family.
 //
 // A session runs in one goroutine. It holds no lock between commands; the
 // selected mailbox's view tells it what other processes changed, and it
