@@ -259,6 +259,11 @@ func cmdEnable(ss *session, tag string) result {
 			}
 		case "CONDSTORE", "QRESYNC":
 			resync[e] = true
+		case "IMAP4REV2":
+			// RFC 9051 2.1: a server offering both starts in IMAP4rev1.
+			if ss.enableRev2() {
+				enabled = append(enabled, "IMAP4rev2")
+			}
 		}
 	}
 	if err := ss.r.ReadEOL(); err != nil {

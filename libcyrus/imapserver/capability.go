@@ -9,7 +9,7 @@ import (
 // Cyrus 3.6's order, with only what this server implements.
 func (ss *session) capabilities() string {
 	a := ss.srv.opts.Auth
-	caps := []string{"IMAP4rev1"}
+	caps := []string{"IMAP4rev1", "IMAP4rev2"}
 	if ss.srv.limits.LiteralMinus {
 		caps = append(caps, "LITERAL-")
 	} else {
@@ -18,7 +18,7 @@ func (ss *session) capabilities() string {
 	caps = append(caps, "ID", "ENABLE")
 	if ss.state != stateNotAuth {
 		caps = append(caps, "ACL", "BINARY", "CATENATE", "CHILDREN", "CONDSTORE", "CREATE-SPECIAL-USE",
-			"ESEARCH", "LIST-EXTENDED", "LIST-MYRIGHTS", "LIST-STATUS", "METADATA", "MOVE", "MULTIAPPEND",
+			"ESEARCH", "ESORT", "LIST-EXTENDED", "LIST-MYRIGHTS", "LIST-STATUS", "METADATA", "MOVE", "MULTIAPPEND",
 			"NAMESPACE", "OBJECTID", "PREVIEW", "QRESYNC", "QUOTA", "RIGHTS=kxten", "SAVEDATE", "SEARCHRES",
 			"SORT", "SORT=DISPLAY", "SPECIAL-USE", "STATUS=SIZE", "THREAD=ORDEREDSUBJECT",
 			"THREAD=REFERENCES", "UIDPLUS", "UNSELECT", "WITHIN", "LIST-METADATA", "XLIST")

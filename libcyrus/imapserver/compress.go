@@ -70,7 +70,7 @@ func (ss *session) startDeflate() {
 	in := flate.NewReader(ss.br)
 	ss.br = bufio.NewReaderSize(in, 16<<10)
 	fw, _ := flate.NewWriter(ss.conn, deflateLevel) // the level is valid
-	utf8 := ss.enabled["UTF8=ACCEPT"]
+	utf8 := ss.utf8Wire()
 	ss.w = imapwire.NewWriter(&syncFlushWriter{fw: fw})
 	ss.w.SetUTF8Accept(utf8)
 	ss.r = imapwire.NewReader(ss.br, ss.w, ss.srv.limits)

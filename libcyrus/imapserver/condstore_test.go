@@ -263,7 +263,7 @@ func TestCapabilitiesFollowCyrusOrder(t *testing.T) {
 	c.mustOK("L", "LOGIN alice secret")
 	out := c.mustOK("C", "CAPABILITY")
 	got := strings.Fields(strings.TrimPrefix(out[0], "* CAPABILITY "))
-	for _, want := range []string{"CONDSTORE", "ESEARCH", "QRESYNC", "SEARCHRES", "WITHIN"} {
+	for _, want := range []string{"CONDSTORE", "ESEARCH", "ESORT", "QRESYNC", "SEARCHRES", "WITHIN"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("CAPABILITY lacks %s: %q", want, out[0])
 		}

@@ -33,7 +33,7 @@ func (ss *session) writeFlags(r *mailbox.Record, kc *keywordCache) {
 		sep = true
 		w.Raw(s)
 	}
-	if ss.mbox.IsRecent(r.UID) {
+	if !ss.rev2() && ss.mbox.IsRecent(r.UID) { // RFC 9051 E.6: no \Recent
 		put(`\Recent`)
 	}
 	if r.Flags&mailbox.FlagAnswered != 0 {

@@ -22,6 +22,7 @@ import (
 // listCmd is one LIST, LSUB or XLIST command.
 type listCmd struct {
 	verb     string // "LIST", "LSUB" or "XLIST"
+	rev2     bool   // IMAP4rev2: STATUS DELETED may be returned
 	ref      string
 	patterns []string
 
@@ -36,7 +37,7 @@ func cmdXList(ss *session, tag string) result { return ss.listCommand("XLIST") }
 func cmdLsub(ss *session, tag string) result  { return ss.listCommand("LSUB") }
 
 func (ss *session) listCommand(verb string) result {
-	c := &listCmd{verb: verb}
+	c := &listCmd{verb: verb, rev2: ss.rev2()}
 	if err := c.read(ss.r); err != nil {
 		return wireErr(err)
 	}
@@ -150,7 +151,7 @@ func (c *listCmd) readReturn(r *imapwire.Reader) error {
 		if err := r.SP(); err != nil {
 			return err
 		}
-		items, err := readStatusItems(r)
+		items, err := readStatusItems(r, c.rev2)
 		if err != nil {
 			return err
 		}

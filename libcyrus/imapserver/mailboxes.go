@@ -224,7 +224,7 @@ func cmdCreate(ss *session, tag string) result {
 		return wireErr(err)
 	}
 	name, err := ss.mboxInternal(ext, true)
-	if err != nil || mboxname.Validate(name) != nil {
+	if err != nil || mboxname.Validate(name) != nil || !ss.creatableName(ext) {
 		return no("", textBadName)
 	}
 	opts := mailbox.CreateOptions{Partition: params.partition}
@@ -376,7 +376,7 @@ func cmdRename(ss *session, tag string) result {
 		return no("", textNoMailbox)
 	}
 	newName, err := ss.mboxInternal(newExt, true)
-	if err != nil || mboxname.Validate(newName) != nil {
+	if err != nil || mboxname.Validate(newName) != nil || !ss.creatableName(newExt) {
 		return no("", textBadName)
 	}
 	e, rights, err := ss.srv.store.Info(ss.id, oldName)
@@ -544,7 +544,7 @@ func cmdNamespace(ss *session, tag string) result {
 		ss.w.Byte('(')
 		for _, e := range class {
 			ss.w.Byte('(')
-			ss.w.Quoted(mboxname.EncodeMUTF7(e.Prefix))
+			ss.w.Quoted(ss.encodeName(e.Prefix))
 			ss.w.SP()
 			ss.w.Quoted(string(e.Separator))
 			ss.w.Byte(')')
@@ -566,6 +566,7 @@ const (
 	statusUnseen
 	statusSize
 	statusHighestModseq
+	statusDeleted
 )
 
 var statusNames = []struct {
@@ -580,11 +581,13 @@ var statusNames = []struct {
 	{"UNSEEN", statusUnseen},
 	{"SIZE", statusSize},
 	{"HIGHESTMODSEQ", statusHighestModseq},
+	{"DELETED", statusDeleted}, // RFC 9051 6.3.11
 }
 
 // readStatusItems reads "(" status-att *(SP status-att) ")" (RFC 3501
-// 6.3.10; SIZE RFC 8438; MAILBOXID RFC 8474; HIGHESTMODSEQ RFC 7162).
-func readStatusItems(r *imapwire.Reader) (uint16, error) {
+// 6.3.10; SIZE RFC 8438; MAILBOXID RFC 8474; HIGHESTMODSEQ RFC 7162);
+// DELETED (RFC 9051 6.3.11) only in IMAP4rev2, as Cyrus 3.6 has none.
+func readStatusItems(r *imapwire.Reader, rev2 bool) (uint16, error) {
 	var items uint16
 	err := r.ReadList(func(r *imapwire.Reader) error {
 		a, err := r.ReadAtom()
@@ -592,7 +595,7 @@ func readStatusItems(r *imapwire.Reader) (uint16, error) {
 			return err
 		}
 		for _, s := range statusNames {
-			if strings.EqualFold(s.name, a) {
+			if strings.EqualFold(s.name, a) && (rev2 || s.bit != statusDeleted) {
 				items |= s.bit
 				return nil
 			}
@@ -616,7 +619,7 @@ func cmdStatus(ss *session, tag string) result {
 	if err := ss.r.SP(); err != nil {
 		return wireErr(err)
 	}
-	items, err := readStatusItems(ss.r)
+	items, err := readStatusItems(ss.r, ss.rev2())
 	if err != nil {
 		return wireErr(err)
 	}
@@ -672,6 +675,8 @@ func (ss *session) writeStatus(ext string, items uint16, st *mailbox.Status, e *
 			w.Number64(st.Size)
 		case statusHighestModseq:
 			w.Number64(st.HighestModseq)
+		case statusDeleted:
+			w.Number(st.Deleted)
 		}
 	}
 	w.Raw(")\r\n")

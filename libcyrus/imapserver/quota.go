@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/cyrusgo/cyrusgo/libcyrus/imapwire"
-	"github.com/cyrusgo/cyrusgo/libcyrus/mboxname"
 	"github.com/cyrusgo/cyrusgo/libcyrus/quota"
 )
 
@@ -31,7 +30,7 @@ func (ss *session) writeQuota(root string) error {
 	}
 	ext, err := ss.toExternal(root)
 	if err != nil {
-		ext = mboxname.EncodeMUTF7(root)
+		ext = ss.encodeName(root)
 	}
 	var items []string
 	if lim.Storage >= 0 {
@@ -72,7 +71,7 @@ func cmdGetQuotaRoot(ss *session, tag string) result {
 	if isRoot {
 		rext, err := ss.toExternal(root)
 		if err != nil {
-			rext = mboxname.EncodeMUTF7(root)
+			rext = ss.encodeName(root)
 		}
 		ss.w.SP()
 		ss.w.AString(rext)

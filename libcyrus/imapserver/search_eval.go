@@ -36,6 +36,10 @@ func (ss *session) runSearch(prog *searchKey, byUID, withModseq bool, tag string
 	ev := searchEval{ss: ss, m: m}
 	defer ev.release()
 	w := ss.w
+	if !ret.given && ss.rev2() {
+		// RFC 9051 6.4.4: SEARCH without RETURN is RETURN (ALL).
+		ret = &searchReturn{given: true, all: true}
+	}
 	if ret.given {
 		return ss.runESearch(prog, byUID, withModseq, tag, ret, uids)
 	}

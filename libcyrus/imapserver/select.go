@@ -57,17 +57,23 @@ func (ss *session) selectMailbox(examine bool) result {
 	}
 	ss.mbox, ss.mboxName, ss.state = m, name, stateSelected
 	st := m.Status()
-	ss.w.Raw(fmt.Sprintf("* %d EXISTS\r\n* %d RECENT\r\n", st.Messages, st.Recent))
+	ss.w.Raw(fmt.Sprintf("* %d EXISTS\r\n", st.Messages))
+	if !ss.rev2() {
+		ss.w.Raw(fmt.Sprintf("* %d RECENT\r\n", st.Recent)) // gone in RFC 9051 (E.6)
+	}
 	flags := append([]string{`\Answered`, `\Flagged`, `\Draft`, `\Deleted`, `\Seen`}, m.Keywords()...)
 	ss.w.Raw("* FLAGS (" + strings.Join(flags, " ") + ")\r\n")
 	ss.w.Raw("* OK [PERMANENTFLAGS (" + strings.Join(ss.permanentFlags(m), " ") + ")] Ok\r\n")
-	if st.FirstUnseen > 0 {
+	if st.FirstUnseen > 0 && !ss.rev2() { // gone in RFC 9051 (E.7)
 		ss.w.Raw(fmt.Sprintf("* OK [UNSEEN %d] Ok\r\n", st.FirstUnseen))
 	}
 	ss.w.Raw(fmt.Sprintf("* OK [UIDVALIDITY %d] Ok\r\n", st.UIDValidity))
 	ss.w.Raw(fmt.Sprintf("* OK [UIDNEXT %d] Ok\r\n", st.UIDNext))
 	ss.w.Raw(fmt.Sprintf("* OK [HIGHESTMODSEQ %d] Ok\r\n", st.HighestModseq))
 	ss.w.Raw(fmt.Sprintf("* OK [MAILBOXID (%s)] Ok\r\n", m.Entry().UniqueID))
+	if ss.rev2() {
+		ss.writeSelectedList(name)
+	}
 	ss.searchRes = nil // RFC 5182 2.1
 	if params.qresync != nil {
 		if err := ss.qresyncSelect(params.qresync); err != nil {

@@ -1,6 +1,7 @@
 // Package imapserver is the IMAP engine of imapd: IMAP4rev1 (RFC 3501)
-// and the extensions Cyrus 3.6 advertises, over package imapwire and the
-// mail store (package mailbox). One file per command family.
+// and the extensions Cyrus 3.6 advertises, and IMAP4rev2 (RFC 9051) once
+// a session enables it (rev2.go), over package imapwire and the mail
+// store (package mailbox). One file per command family.
 //
 // A session runs in one goroutine. It holds no lock between commands; the
 // selected mailbox's view tells it what other processes changed, and it
@@ -426,9 +427,9 @@ func storeResult(err error) result {
 }
 
 // toInternal converts a client's mailbox name (modified UTF-7 on the
-// wire) to the internal name.
+// wire, UTF-8 in IMAP4rev2) to the internal name.
 func (ss *session) toInternal(external string) (string, error) {
-	dec, err := mboxname.DecodeMUTF7(external)
+	dec, err := ss.decodeName(external)
 	if err != nil {
 		return "", err
 	}
@@ -441,5 +442,5 @@ func (ss *session) toExternal(internal string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return mboxname.EncodeMUTF7(ext), nil
+	return ss.encodeName(ext), nil
 }

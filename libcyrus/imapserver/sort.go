@@ -7,8 +7,8 @@ package imapserver
 // the order is package msgsort's.
 //
 // The command is parsed into a sortCmd, the ordered hits are computed,
-// and writeSort answers; ESORT (RFC 5267: SORT RETURN (...)) would add its
-// options to sortCmd and its own writer of the hits.
+// and writeSort answers, or with ESORT (RFC 5267 3: SORT RETURN (...))
+// the ESEARCH writer with the hits in sort order.
 
 import (
 	"fmt"
@@ -24,12 +24,13 @@ import (
 // REVERSEd, so anything longer only repeats itself.
 const maxSortCriteria = 64
 
-func cmdSort(ss *session, tag string) result    { return ss.sort(false) }
-func cmdUIDSort(ss *session, tag string) result { return ss.sort(true) }
+func cmdSort(ss *session, tag string) result    { return ss.sort(tag, false) }
+func cmdUIDSort(ss *session, tag string) result { return ss.sort(tag, true) }
 
 // sortCmd is a parsed SORT command.
 type sortCmd struct {
 	byUID bool
+	ret   searchReturn // RETURN options (ESORT); ret.given when present
 	crit  []msgsort.Criterion
 	prog  *searchKey
 }
@@ -39,12 +40,17 @@ type sortHit struct {
 	seq, uid uint32
 }
 
-func (ss *session) sort(byUID bool) result {
+func (ss *session) sort(tag string, byUID bool) result {
 	start := time.Now()
 	cmd := sortCmd{byUID: byUID}
 	if err := ss.r.SP(); err != nil {
 		return wireErr(err)
 	}
+	ret, err := readSortReturn(ss.r)
+	if err != nil {
+		return wireErr(err)
+	}
+	cmd.ret = ret
 	crit, err := readSortCriteria(ss.r)
 	if err != nil {
 		return wireErr(err)
@@ -52,6 +58,10 @@ func (ss *session) sort(byUID bool) result {
 	cmd.crit = crit
 	prog, res, ok := ss.readSearchCriteria()
 	if !ok {
+		if cmd.ret.save && res.status == "NO" {
+			// RFC 5182 2.1: a SAVE that fails with NO empties "$".
+			ss.searchRes = nil
+		}
 		return res
 	}
 	cmd.prog = prog
@@ -59,7 +69,11 @@ func (ss *session) sort(byUID bool) result {
 	if err != nil {
 		return wireErr(err)
 	}
-	ss.writeSort(&cmd, hits)
+	if cmd.ret.given {
+		ss.writeESort(tag, &cmd, hits)
+	} else {
+		ss.writeSort(&cmd, hits)
+	}
 	if err := ss.w.Err(); err != nil {
 		return wireErr(err)
 	}
@@ -73,6 +87,30 @@ func (ss *session) sort(byUID bool) result {
 // completed is the tagged OK of SORT and THREAD, with Cyrus's count and timing.
 func completed(n int, start time.Time) result {
 	return ok(fmt.Sprintf("Completed (%d msgs in %.3f secs)", n, time.Since(start).Seconds()))
+}
+
+// readSortReturn reads the optional sort-return-opts (RFC 5267 5):
+// "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")" SP,
+// before the sort criteria. Without it, given is false.
+func readSortReturn(r *imapwire.Reader) (searchReturn, error) {
+	if c, err := r.Peek(); err != nil || (c != 'R' && c != 'r') {
+		return searchReturn{}, err
+	}
+	name, err := r.ReadAtom()
+	if err != nil {
+		return searchReturn{}, err
+	}
+	if !strings.EqualFold(name, "RETURN") {
+		return searchReturn{}, syntax("Missing Sort criteria")
+	}
+	if err := r.SP(); err != nil {
+		return searchReturn{}, err
+	}
+	ret, err := readSearchReturn(r)
+	if err != nil {
+		return searchReturn{}, err
+	}
+	return ret, r.SP()
 }
 
 // readSortCriteria reads sort-criteria (RFC 5256 5; RFC 5957 5):
@@ -172,4 +210,27 @@ func (ss *session) writeSort(cmd *sortCmd, hits []sortHit) {
 		}
 	}
 	w.CRLF()
+}
+
+// writeESort answers SORT RETURN (RFC 5267 3.1) with one ESEARCH
+// response: MIN and MAX are the first and last message in sort order,
+// ALL is the sort order as a set of ascending runs (3.2). SAVE keeps the
+// UIDs for "$" (RFC 5182), MIN/MAX alone keeping just those messages.
+func (ss *session) writeESort(tag string, cmd *sortCmd, hits []sortHit) {
+	nums := make([]uint32, len(hits))
+	uids := make([]uint32, len(hits))
+	for i, h := range hits {
+		uids[i] = h.uid
+		if cmd.byUID {
+			nums[i] = h.uid
+		} else {
+			nums[i] = h.seq
+		}
+	}
+	if cmd.ret.answers() {
+		ss.writeESearch(tag, cmd.byUID, &cmd.ret, nums, nil)
+	}
+	if cmd.ret.save {
+		ss.searchRes = cmd.ret.saved(uids)
+	}
 }

@@ -42,9 +42,11 @@ func (ss *session) writeUpdate(u *mailbox.Update) {
 		ss.w.Untagged()
 		ss.w.Number(u.Exists)
 		ss.w.Raw(" EXISTS\r\n")
-		ss.w.Untagged()
-		ss.w.Number(u.Recent)
-		ss.w.Raw(" RECENT\r\n")
+		if !ss.rev2() { // RFC 9051 E.6: no RECENT response
+			ss.w.Untagged()
+			ss.w.Number(u.Recent)
+			ss.w.Raw(" RECENT\r\n")
+		}
 	}
 	var kc keywordCache
 	for _, seq := range u.Changed {
