@@ -26,48 +26,28 @@ const maxSearchHeader = 1 << 20
 // (RFC 7162 3.1.5). With RETURN options the matches are gathered for one
 // ESEARCH response and for SAVE instead (esearch.go).
 func (ss *session) runSearch(prog *searchKey, byUID, withModseq bool, tag string, ret *searchReturn) error {
-	m := ss.mbox
-	uids := m.UIDs()
-	lastUID := uint32(0)
-	if len(uids) > 0 {
-		lastUID = uids[len(uids)-1]
-	}
-	prog.prepare(uint32(len(uids)), lastUID)
-	ev := searchEval{ss: ss, m: m}
-	defer ev.release()
-	w := ss.w
 	if !ret.given && ss.rev2() {
 		// RFC 9051 6.4.4: SEARCH without RETURN is RETURN (ALL).
 		ret = &searchReturn{given: true, all: true}
 	}
 	if ret.given {
-		return ss.runESearch(prog, byUID, withModseq, tag, ret, uids)
+		return ss.runESearch(prog, byUID, withModseq, tag, ret)
 	}
+	w := ss.w
 	w.Raw("* SEARCH")
 	var highest uint64
-	for i := range uids {
-		seq := uint32(i + 1)
-		r, err := m.Record(seq)
-		if err != nil || r.Expunged() {
-			// Expunged by another session and not yet reported: it is
-			// still numbered, but there is nothing left to match.
-			continue
+	err := ss.eachMatch(prog, func(seq uint32, r *mailbox.Record, _ *searchEval) error {
+		w.SP()
+		if byUID {
+			w.Number(r.UID)
+		} else {
+			w.Number(seq)
 		}
-		ev.start(seq, &r)
-		matched := ev.match(prog)
-		ev.release()
-		if matched {
-			w.SP()
-			if byUID {
-				w.Number(r.UID)
-			} else {
-				w.Number(seq)
-			}
-			highest = max(highest, r.Modseq)
-		}
-		if err := w.Err(); err != nil {
-			return err
-		}
+		highest = max(highest, r.Modseq)
+		return w.Err()
+	})
+	if err != nil {
+		return err
 	}
 	if withModseq && highest > 0 {
 		w.Raw(" (MODSEQ ")
@@ -80,24 +60,10 @@ func (ss *session) runSearch(prog *searchKey, byUID, withModseq bool, tag string
 
 // runESearch evaluates prog for SEARCH RETURN: one ESEARCH response,
 // and the result saved for "$" with SAVE (RFC 5182 2.4).
-func (ss *session) runESearch(prog *searchKey, byUID, withModseq bool, tag string, ret *searchReturn, uids []uint32) error {
-	m := ss.mbox
-	ev := searchEval{ss: ss, m: m}
-	defer ev.release()
+func (ss *session) runESearch(prog *searchKey, byUID, withModseq bool, tag string, ret *searchReturn) error {
 	var nums, found []uint32
 	var modseqs []uint64
-	for i := range uids {
-		seq := uint32(i + 1)
-		r, err := m.Record(seq)
-		if err != nil || r.Expunged() {
-			continue
-		}
-		ev.start(seq, &r)
-		matched := ev.match(prog)
-		ev.release()
-		if !matched {
-			continue
-		}
+	err := ss.eachMatch(prog, func(seq uint32, r *mailbox.Record, _ *searchEval) error {
 		found = append(found, r.UID)
 		if byUID {
 			nums = append(nums, r.UID)
@@ -107,6 +73,10 @@ func (ss *session) runESearch(prog *searchKey, byUID, withModseq bool, tag strin
 		if withModseq {
 			modseqs = append(modseqs, r.Modseq)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if ret.answers() {
 		ss.writeESearch(tag, byUID, ret, nums, modseqs)
