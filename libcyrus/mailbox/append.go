@@ -117,23 +117,11 @@ func (m *Mailbox) appendItems(items []AppendItem, checkQuota bool) ([]uint32, er
 			return nil, err
 		}
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	l, err := m.fs.lock(true)
+	h, release, err := m.beginAppend()
 	if err != nil {
 		return nil, err
 	}
-	defer l.Unlock()
-	if err := m.fs.reloadHeader(); err != nil {
-		return nil, err
-	}
-	h, err := m.headerForWrite()
-	if err != nil {
-		return nil, err
-	}
-	if err := m.remapPositions(&h); err != nil {
-		return nil, err
-	}
+	defer release()
 	now := m.s.now()
 	var uids []uint32
 	var linked []string
@@ -289,4 +277,30 @@ func (m *Mailbox) AppendReader(r io.Reader, flags []string, date time.Time, maxS
 		return 0, err
 	}
 	return uids[0], nil
+}
+
+// beginAppend takes the session lock and the exclusive index lock and
+// reads the header an append builds on, repaired and with this view's
+// record positions current; release gives both locks back.
+func (m *Mailbox) beginAppend() (h Header, release func(), err error) {
+	m.mu.Lock()
+	l, err := m.fs.lock(true)
+	if err != nil {
+		m.mu.Unlock()
+		return h, nil, err
+	}
+	release = func() {
+		l.Unlock()
+		m.mu.Unlock()
+	}
+	if err = m.fs.reloadHeader(); err == nil {
+		if h, err = m.headerForWrite(); err == nil {
+			err = m.remapPositions(&h)
+		}
+	}
+	if err != nil {
+		release()
+		return h, nil, err
+	}
+	return h, release, nil
 }

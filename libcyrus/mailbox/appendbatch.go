@@ -51,23 +51,11 @@ func (m *Mailbox) AppendBatch(msgs []BatchMessage) ([]uint32, error) {
 	if err := m.checkQuota(total, int64(len(msgs))); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	l, err := m.fs.lock(true)
+	h, release, err := m.beginAppend()
 	if err != nil {
 		return nil, err
 	}
-	defer l.Unlock()
-	if err := m.fs.reloadHeader(); err != nil {
-		return nil, err
-	}
-	h, err := m.headerForWrite()
-	if err != nil {
-		return nil, err
-	}
-	if err := m.remapPositions(&h); err != nil {
-		return nil, err
-	}
+	defer release()
 	fail := func(err error, written []string) error {
 		for _, p := range written {
 			os.Remove(p)
