@@ -81,7 +81,12 @@ func (ss *session) readSearchCriteria() (prog *searchKey, res result, ok bool) {
 		return nil, wireErr(err), false
 	}
 	if p.dollar {
-		return nil, bad("Invalid sequence in Search"), false
+		// RFC 5182 2.1: "$" may appear wherever a sequence set may,
+		// SORT's and THREAD's criteria included.
+		ss.substituteDollar(prog)
+	}
+	if p.modseq {
+		ss.enableCondstore()
 	}
 	return prog, result{}, true
 }
