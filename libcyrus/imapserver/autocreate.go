@@ -141,7 +141,7 @@ func (s *Server) autocreateName(inbox, folder string) (string, error) {
 // autocreateSpecialUse returns the special-use attribute an
 // xlist-<attribute> option gives folder, "" if none.
 func (s *Server) autocreateSpecialUse(folder string) string {
-	uses := append(strings.Fields(specialUses), s.cfg.List(config.SpecialUseExtra)...)
+	uses := append(strings.Fields(mailbox.SpecialUses), s.cfg.List(config.SpecialUseExtra)...)
 	for _, u := range uses {
 		v, ok := s.cfg.Raw("xlist-" + strings.ToLower(strings.TrimPrefix(u, `\`)))
 		if ok && strings.TrimSpace(v) == folder {

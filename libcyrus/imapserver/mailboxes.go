@@ -85,26 +85,11 @@ func (ss *session) mboxInternal(ext string, stripSep bool) (string, error) {
 	return ss.toInternal(ext)
 }
 
-// specialUses are the RFC 6154 2 attributes (and \Important, RFC 8457,
-// and \Snoozed, Cyrus's own) that Cyrus 3.6 lets a client set; \All and
-// \Flagged describe virtual mailboxes it does not have.
-const specialUses = `\Archive \Drafts \Important \Junk \Sent \Snoozed \Trash`
-
 // canonicalSpecialUse returns the canonical spelling of a special-use
 // attribute a client may set, with those of specialuse_extra; ok is false
 // for any other.
 func (ss *session) canonicalSpecialUse(flag string) (string, bool) {
-	for _, u := range strings.Fields(specialUses) {
-		if strings.EqualFold(u, flag) {
-			return u, true
-		}
-	}
-	for _, u := range ss.srv.cfg.List(config.SpecialUseExtra) {
-		if strings.EqualFold(u, flag) {
-			return u, true
-		}
-	}
-	return "", false
+	return mailbox.CanonicalSpecialUse(flag, ss.srv.cfg.List(config.SpecialUseExtra))
 }
 
 // specialUseList splits a stored special-use value into its attributes.

@@ -528,17 +528,15 @@ func (s *Store) checkSpecialUse(sc *metaScope, value string) (string, error) {
 	return strings.Join(uses, " "), nil
 }
 
-// settableSpecialUses are the RFC 6154 attributes Cyrus 3.6 lets a
-// client set, with \Important (RFC 8457) and \Snoozed (its own).
-var settableSpecialUses = []string{`\Archive`, `\Drafts`, `\Important`, `\Junk`, `\Sent`, `\Snoozed`, `\Trash`}
-
+// canonicalSpecialUse is CanonicalSpecialUse with specialuse_extra; the
+// METADATA form also takes the attribute without its backslash, as Cyrus
+// does.
 func (s *Store) canonicalSpecialUse(flag string) (string, bool) {
-	for _, u := range append(settableSpecialUses, s.cfg.List(config.SpecialUseExtra)...) {
-		if strings.EqualFold(u, flag) || strings.EqualFold(strings.TrimPrefix(u, `\`), flag) {
-			return u, true
-		}
+	extra := s.cfg.List(config.SpecialUseExtra)
+	if u, ok := CanonicalSpecialUse(flag, extra); ok {
+		return u, true
 	}
-	return "", false
+	return CanonicalSpecialUse(`\`+flag, extra)
 }
 
 // specialUseTaken reports whether a mailbox of owner other than except
