@@ -68,11 +68,37 @@ func (ss *session) tooLong(err error) error {
 	return err
 }
 
-func cmdHaveSpace(ss *session) error {
-	if err := ss.r.sp("SPACE must occur after HAVESPACE"); err != nil {
-		return err
+// nameArg reads the script name every script command but CHECKSCRIPT
+// starts with, with Cyrus's texts for what is missing.
+func (ss *session) nameArg(cmd, missing string) (string, error) {
+	if err := ss.r.sp("SPACE must occur after " + cmd); err != nil {
+		return "", err
 	}
-	name, err := ss.scriptName("Did not specify script name")
+	return ss.scriptName(missing)
+}
+
+// onlyName reads a command whose one argument is a script name.
+func (ss *session) onlyName(cmd string) (string, error) {
+	name, err := ss.nameArg(cmd, "Did not specify script name")
+	if err != nil {
+		return "", err
+	}
+	return name, ss.r.eol()
+}
+
+// answer ends a command with OK, or with the NO storeError gives for err
+// about the script name.
+func (ss *session) answer(err error, name string) error {
+	if err != nil {
+		ss.storeError(err, name)
+		return nil
+	}
+	ss.ok("", "")
+	return nil
+}
+
+func cmdHaveSpace(ss *session) error {
+	name, err := ss.nameArg("HAVESPACE", "Did not specify script name")
 	if err != nil {
 		return err
 	}
@@ -86,19 +112,11 @@ func cmdHaveSpace(ss *session) error {
 	if err := ss.r.eol(); err != nil {
 		return err
 	}
-	if err := ss.dir.HaveSpace(name, int64(size)); err != nil {
-		ss.storeError(err, name)
-		return nil
-	}
-	ss.ok("", "")
-	return nil
+	return ss.answer(ss.dir.HaveSpace(name, int64(size)), name)
 }
 
 func cmdPutScript(ss *session) error {
-	if err := ss.r.sp("SPACE must occur after PUTSCRIPT"); err != nil {
-		return err
-	}
-	name, err := ss.scriptName("Did not specify script name")
+	name, err := ss.nameArg("PUTSCRIPT", "Did not specify script name")
 	if err != nil {
 		return err
 	}
@@ -113,12 +131,7 @@ func cmdPutScript(ss *session) error {
 		return err
 	}
 	// Only now, with the whole script read, is anything written.
-	if err := ss.dir.Put(name, []byte(body)); err != nil {
-		ss.storeError(err, name)
-		return nil
-	}
-	ss.ok("", "")
-	return nil
+	return ss.answer(ss.dir.Put(name, []byte(body)), name)
 }
 
 func cmdCheckScript(ss *session) error {
@@ -132,12 +145,8 @@ func cmdCheckScript(ss *session) error {
 	if err := ss.r.eol(); err != nil {
 		return err
 	}
-	if _, err := ss.dir.Check([]byte(body)); err != nil {
-		ss.storeError(err, "")
-		return nil
-	}
-	ss.ok("", "")
-	return nil
+	_, err = ss.dir.Check([]byte(body))
+	return ss.answer(err, "")
 }
 
 func cmdListScripts(ss *session) error {
@@ -161,77 +170,44 @@ func cmdListScripts(ss *session) error {
 }
 
 func cmdSetActive(ss *session) error {
-	if err := ss.r.sp("SPACE must occur after SETACTIVE"); err != nil {
-		return err
-	}
-	name, err := ss.scriptName("Did not specify script name")
+	name, err := ss.onlyName("SETACTIVE")
 	if err != nil {
 		return err
 	}
-	if err := ss.r.eol(); err != nil {
-		return err
-	}
-	if err := ss.dir.SetActive(name); err != nil {
-		if errors.Is(err, sievescript.ErrNotFound) {
-			ss.no("NONEXISTENT", "Script does not exist")
-			return nil
-		}
-		ss.storeError(err, name)
+	err = ss.dir.SetActive(name)
+	if errors.Is(err, sievescript.ErrNotFound) {
+		ss.no("NONEXISTENT", "Script does not exist")
 		return nil
 	}
-	ss.ok("", "")
-	return nil
+	return ss.answer(err, name)
 }
 
 func cmdGetScript(ss *session) error {
-	if err := ss.r.sp("SPACE must occur after GETSCRIPT"); err != nil {
-		return err
-	}
-	name, err := ss.scriptName("Did not specify script name")
+	name, err := ss.onlyName("GETSCRIPT")
 	if err != nil {
-		return err
-	}
-	if err := ss.r.eol(); err != nil {
 		return err
 	}
 	src, err := ss.dir.Get(name)
-	if err != nil {
-		if errors.Is(err, sievescript.ErrNotFound) {
-			ss.no("NONEXISTENT", "Script does not exist")
-			return nil
-		}
-		ss.storeError(err, name)
+	if errors.Is(err, sievescript.ErrNotFound) {
+		ss.no("NONEXISTENT", "Script does not exist")
 		return nil
 	}
-	ss.w.WriteString(literal(string(src)) + "\r\n")
-	ss.ok("", "")
-	return nil
+	if err == nil {
+		ss.w.WriteString(literal(string(src)) + "\r\n")
+	}
+	return ss.answer(err, name)
 }
 
 func cmdDeleteScript(ss *session) error {
-	if err := ss.r.sp("SPACE must occur after DELETESCRIPT"); err != nil {
-		return err
-	}
-	name, err := ss.scriptName("Did not specify script name")
+	name, err := ss.onlyName("DELETESCRIPT")
 	if err != nil {
 		return err
 	}
-	if err := ss.r.eol(); err != nil {
-		return err
-	}
-	if err := ss.dir.Delete(name); err != nil {
-		ss.storeError(err, name)
-		return nil
-	}
-	ss.ok("", "")
-	return nil
+	return ss.answer(ss.dir.Delete(name), name)
 }
 
 func cmdRenameScript(ss *session) error {
-	if err := ss.r.sp("SPACE must occur after RENAMESCRIPT"); err != nil {
-		return err
-	}
-	oldName, err := ss.scriptName("Did not specify old script name")
+	oldName, err := ss.nameArg("RENAMESCRIPT", "Did not specify old script name")
 	if err != nil {
 		return err
 	}
@@ -245,15 +221,9 @@ func cmdRenameScript(ss *session) error {
 	if err := ss.r.eol(); err != nil {
 		return err
 	}
-	if err := ss.dir.Rename(oldName, newName); err != nil {
-		switch {
-		case errors.Is(err, sievescript.ErrExists):
-			ss.storeError(err, newName)
-		default:
-			ss.storeError(err, oldName)
-		}
-		return nil
+	err = ss.dir.Rename(oldName, newName)
+	if errors.Is(err, sievescript.ErrExists) {
+		return ss.answer(err, newName)
 	}
-	ss.ok("", "")
-	return nil
+	return ss.answer(err, oldName)
 }
