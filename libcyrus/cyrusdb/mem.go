@@ -111,3 +111,23 @@ func (d *Mem) CompareAndSwap(key, old, new []byte) (bool, error) {
 	}
 	return true, nil
 }
+
+// MemSet serves an in-memory database per name, made on first use: the
+// databases of a mail store in tests, with no master to serve them.
+type MemSet struct {
+	mu  sync.Mutex
+	dbs map[string]*Mem
+}
+
+// NewMemSet returns an empty set.
+func NewMemSet() *MemSet { return &MemSet{dbs: map[string]*Mem{}} }
+
+// DB returns the database called name.
+func (s *MemSet) DB(name string) (DB, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dbs[name] == nil {
+		s.dbs[name] = NewMem()
+	}
+	return s.dbs[name], nil
+}

@@ -27,24 +27,6 @@ import (
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 )
 
-// memDBs serves in-memory databases, one per name.
-type memDBs struct {
-	mu  sync.Mutex
-	dbs map[string]*cyrusdb.Mem
-}
-
-func (m *memDBs) DB(name string) (cyrusdb.DB, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.dbs == nil {
-		m.dbs = map[string]*cyrusdb.Mem{}
-	}
-	if m.dbs[name] == nil {
-		m.dbs[name] = cyrusdb.NewMem()
-	}
-	return m.dbs[name], nil
-}
-
 // testEnv is one server with its store.
 type testEnv struct {
 	t     testing.TB
@@ -75,7 +57,7 @@ func newTestEnv(t testing.TB, extra map[string]string) *testEnv {
 		t.Fatalf("config: %v", err)
 	}
 	log := logging.Discard()
-	store, err := mailbox.New(cfg, &memDBs{}, log)
+	store, err := mailbox.New(cfg, cyrusdb.NewMemSet(), log)
 	if err != nil {
 		t.Fatalf("store: %v", err)
 	}

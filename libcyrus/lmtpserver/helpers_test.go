@@ -54,24 +54,6 @@ import (
 	"github.com/cyrusgo/cyrusgo/libcyrus/quota"
 )
 
-// memDBs serves in-memory databases, one per name.
-type memDBs struct {
-	mu  sync.Mutex
-	dbs map[string]*cyrusdb.Mem
-}
-
-func (m *memDBs) DB(name string) (cyrusdb.DB, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.dbs == nil {
-		m.dbs = map[string]*cyrusdb.Mem{}
-	}
-	if m.dbs[name] == nil {
-		m.dbs[name] = cyrusdb.NewMem()
-	}
-	return m.dbs[name], nil
-}
-
 var testAdmin = acl.Identity{UserID: "cyrus", Admin: true}
 
 // testEnv is one store and the servers over it.
@@ -79,7 +61,7 @@ type testEnv struct {
 	t     testing.TB
 	dir   string
 	cfg   *config.Config
-	dbs   *memDBs
+	dbs   *cyrusdb.MemSet
 	store *mailbox.Store
 	log   *syncBuffer
 	srv   *Server
@@ -129,7 +111,7 @@ func newTestEnv(t testing.TB, extra map[string]string) *testEnv {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	e := &testEnv{t: t, dir: dir, cfg: cfg, dbs: &memDBs{}, log: &syncBuffer{}}
+	e := &testEnv{t: t, dir: dir, cfg: cfg, dbs: cyrusdb.NewMemSet(), log: &syncBuffer{}}
 	logger := logging.New(logging.Options{Ident: "lmtp", Writer: e.log, Level: logging.LevelDebug})
 	e.store, err = mailbox.New(cfg, e.dbs, logger)
 	if err != nil {

@@ -16,16 +16,6 @@ import (
 	"github.com/cyrusgo/cyrusgo/libcyrus/quota"
 )
 
-// memDBs serves in-memory databases, one per name.
-type memDBs map[string]*cyrusdb.Mem
-
-func (m memDBs) DB(name string) (cyrusdb.DB, error) {
-	if m[name] == nil {
-		m[name] = cyrusdb.NewMem()
-	}
-	return m[name], nil
-}
-
 func testStore(t testing.TB, extra map[string]string) *Store {
 	t.Helper()
 	dir := t.TempDir()
@@ -42,7 +32,7 @@ func testStore(t testing.TB, extra map[string]string) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, memDBs{}, logging.Discard())
+	s, err := New(cfg, cyrusdb.NewMemSet(), logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}

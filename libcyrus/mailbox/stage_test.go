@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cyrusgo/cyrusgo/libcyrus/config"
+	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
 	"github.com/cyrusgo/cyrusgo/libcyrus/logging"
 )
 
@@ -34,7 +35,7 @@ func TestNewSweepsDeadProcessesStages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(cfg, memDBs{}, logging.Discard()); err != nil {
+	if _, err := New(cfg, cyrusdb.NewMemSet(), logging.Discard()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(left); !os.IsNotExist(err) {

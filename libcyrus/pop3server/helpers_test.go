@@ -20,21 +20,6 @@ import (
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
 )
 
-// memDBs serves in-memory databases, one per name.
-type memDBs struct {
-	mu sync.Mutex
-	m  map[string]*cyrusdb.Mem
-}
-
-func (d *memDBs) DB(name string) (cyrusdb.DB, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.m[name] == nil {
-		d.m[name] = cyrusdb.NewMem()
-	}
-	return d.m[name], nil
-}
-
 // logBuffer collects log lines for assertions. It keeps the last MiB
 // or so, so a fuzzer's millions of sessions do not fill memory, and
 // remembers whether a session ever panicked.
@@ -114,7 +99,7 @@ func newEnv(t testing.TB, extra map[string]string) *testEnv {
 	e := &testEnv{cfg: cfg, log: &logBuffer{}}
 	e.clock.Store(time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC).Unix())
 	logger := logging.New(logging.Options{Ident: "pop3", Writer: e.log, Level: logging.LevelDebug})
-	dbs := &memDBs{m: map[string]*cyrusdb.Mem{}}
+	dbs := cyrusdb.NewMemSet()
 	e.store, err = mailbox.New(cfg, dbs, logger)
 	if err != nil {
 		t.Fatal(err)

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyrusgo/cyrusgo/libcyrus/backend"
 	"github.com/cyrusgo/cyrusgo/libcyrus/config"
-	"github.com/cyrusgo/cyrusgo/libcyrus/cyrusdb"
 	"github.com/cyrusgo/cyrusgo/libcyrus/imaptest"
 	"github.com/cyrusgo/cyrusgo/libcyrus/logging"
 	"github.com/cyrusgo/cyrusgo/libcyrus/mailbox"
@@ -60,19 +60,12 @@ func startGolden(t *testing.T, conf map[string]string) imaptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dbs, err := cyrusdb.Dial(cyrusdb.SocketPath(cfg.String(config.ConfigDirectory)))
+	// The store as a service process gets it: over master's database
+	// socket.
+	svc, err := backend.Open(cfg, logging.Discard(), "imap")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { dbs.Close() })
-	store, err := mailbox.New(cfg, clientDBs{dbs}, logging.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &goldenServer{m: m, store: store}
+	t.Cleanup(func() { svc.Close() })
+	return &goldenServer{m: m, store: svc.Store}
 }
-
-// clientDBs adapts the database socket client to mailbox.Databases.
-type clientDBs struct{ c *cyrusdb.Client }
-
-func (d clientDBs) DB(name string) (cyrusdb.DB, error) { return d.c.DB(name), nil }
